@@ -1,0 +1,787 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Effective configuration: what IIS applies to a (site, URL path), and why.
+
+Contributions are merged in the order IIS merges them: machine.config, the root
+web.config, applicationHost.config (global, then <location> tags from least to
+most specific), then each web.config along the URL path (with their own
+<location> tags). Every effective value carries its provenance (file, line,
+location path, configuration path).
+
+Locks follow IIS: ``overrideModeDefault``/``overrideMode``/``allowOverride`` lock a
+whole section, ``lockAttributes``/``lockElements`` (and their ``All…Except`` forms)
+lock parts of it and ``lockItem`` locks a collection entry. A lock binds only lower
+configuration *files*: a <location> in the same file may still set the value. A
+value set below a lock does not take effect and a diagnostic says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .configfile import (
+    ConfigFile,
+    FileKind,
+    Location,
+    SectionDeclaration,
+    SectionOccurrence,
+    is_meta_attribute,
+    path_key,
+    split_path,
+)
+from .errors import ConfigError
+from .xmldoc import Element
+from .schema import CollectionSchema, ElementSchema, Schema, load_schema
+from .sources import (
+    APPHOST_CONFIG,
+    DEFAULT_ENVIRONMENT,
+    MACHINE_CONFIG,
+    ROOT_WEB_CONFIG,
+    SCHEMA_DIR,
+    FileSource,
+    expand,
+    join,
+)
+
+_CONFIG_PATH_BY_KIND = {
+    FileKind.MACHINE: "MACHINE",
+    FileKind.ROOT_WEB: "MACHINE/WEBROOT",
+    FileKind.APPHOST: "MACHINE/WEBROOT/APPHOST",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a value was set."""
+
+    file: str
+    line: int
+    location_path: str | None
+    config_path: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        if self.location_path is not None:
+            where += f" <location path={self.location_path!r}>"
+        return where
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveValue:
+    """One attribute's effective value and where it comes from."""
+
+    value: str | None
+    provenance: Provenance | None
+    """None when the value is a default."""
+    default_source: str | None = None
+    """For a default, the schema it comes from."""
+
+    @property
+    def is_default(self) -> bool:
+        return self.provenance is None
+
+    def describe(self) -> str:
+        if self.provenance is not None:
+            return str(self.provenance)
+        return f"default ({self.default_source})" if self.default_source else "not set"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """Something IIS would refuse or ignore, found while merging."""
+
+    code: str
+    message: str
+    provenance: Provenance
+
+
+@dataclass(slots=True)
+class _Lock:
+    rank: int
+    provenance: Provenance
+
+
+@dataclass(eq=False)
+class EffectiveElement:
+    """The merged state of one element: attributes, child elements, collection entries."""
+
+    name: str
+    schema: ElementSchema | None
+    attributes: dict[str, EffectiveValue] = field(default_factory=dict)
+    children: dict[str, EffectiveElement] = field(default_factory=dict)
+    entries: list[EffectiveEntry] = field(default_factory=list)
+    cleared_at: Provenance | None = None
+    locked_attributes: dict[str, _Lock] = field(default_factory=dict)
+    locked_elements: dict[str, _Lock] = field(default_factory=dict)
+    attributes_locked_except: tuple[frozenset[str], _Lock] | None = None
+    elements_locked_except: tuple[frozenset[str], _Lock] | None = None
+    insert_at: int | None = field(default=None, repr=False)
+    """While merging a mergeAppend=false collection: where the next entry goes."""
+
+    def get(self, attribute: str) -> EffectiveValue:
+        """The attribute's value: as set, else the schema default, else unset."""
+        found = self.attributes.get(attribute)
+        if found is not None:
+            return found
+        default = self.schema.default(attribute) if self.schema else None
+        source = self.schema.source if self.schema else None
+        return EffectiveValue(value=default, provenance=None, default_source=source if default is not None else None)
+
+    def value(self, attribute: str) -> str | None:
+        return self.get(attribute).value
+
+    def child(self, name: str) -> EffectiveElement:
+        """A child element; an empty one (all defaults) when nothing sets it."""
+        found = self.children.get(name)
+        if found is not None:
+            return found
+        schema = self.schema.children.get(name) if self.schema else None
+        return EffectiveElement(name=name, schema=schema)
+
+    def element(self, path: str) -> EffectiveElement:
+        """A descendant element by slash-separated path (``requestLimits/headerLimits``)."""
+        node = self
+        for name in split_path(path):
+            node = node.child(name)
+        return node
+
+    def find_entry(self, **key: str) -> EffectiveEntry | None:
+        """The first collection entry whose attributes equal ``key`` (without case)."""
+        for entry in self.entries:
+            if all((entry.element.value(k) or "").casefold() == v.casefold() for k, v in key.items()):
+                return entry
+        return None
+
+    def attribute_lock(self, attribute: str, rank: int) -> _Lock | None:
+        lock = self.locked_attributes.get(attribute)
+        if lock is not None and lock.rank < rank:
+            return lock
+        if self.attributes_locked_except is not None:
+            allowed, lock = self.attributes_locked_except
+            if lock.rank < rank and attribute not in allowed:
+                return lock
+        return None
+
+    def element_lock(self, name: str, rank: int) -> _Lock | None:
+        lock = self.locked_elements.get(name)
+        if lock is not None and lock.rank < rank:
+            return lock
+        if self.elements_locked_except is not None:
+            allowed, lock = self.elements_locked_except
+            if lock.rank < rank and name not in allowed:
+                return lock
+        return None
+
+
+@dataclass(eq=False)
+class EffectiveEntry:
+    """One entry of a merged collection."""
+
+    directive: str
+    key: tuple[str, ...]
+    element: EffectiveElement
+    provenance: Provenance
+    lock: _Lock | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Contribution:
+    occurrence: SectionOccurrence
+    target: tuple[str, ...]
+    """Folded segments of the path the contribution applies to (site first)."""
+    display_target: str
+    rank: int
+    depth: int
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        return (self.depth, self.rank, self.occurrence.order)
+
+
+@dataclass
+class SectionResult:
+    element: EffectiveElement
+    diagnostics: list[Diagnostic]
+
+
+class _Merger:
+    """Folds the contributions of one section into an EffectiveElement."""
+
+    def __init__(self, section: str, schema: ElementSchema | None, declaration: SectionDeclaration | None, declaring_rank: int, application_roots: set[tuple[str, ...]]) -> None:
+        self.section = section
+        self.declaration = declaration
+        self.declaring_rank = declaring_rank
+        self.application_roots = application_roots
+        self.result = EffectiveElement(name=section.rsplit("/", 1)[-1], schema=schema)
+        self.diagnostics: list[Diagnostic] = []
+        self.section_locks: list[tuple[str, _Lock]] = []
+
+    def provenance(self, contribution: _Contribution, line: int) -> Provenance:
+        occurrence = contribution.occurrence
+        location = occurrence.location.path if occurrence.location is not None else None
+        return Provenance(occurrence.file.name, line, location, contribution.display_target)
+
+    def merge(self, contributions: list[_Contribution]) -> SectionResult:
+        for contribution in contributions:
+            if self._section_allows(contribution):
+                self._merge_element(self.result, contribution.occurrence.element, contribution)
+            location = contribution.occurrence.location
+            if location is not None and location.override_mode is not None:
+                lock = _Lock(contribution.rank, self.provenance(contribution, location.element.line))
+                self.section_locks.append((location.override_mode, lock))
+        return SectionResult(self.result, self.diagnostics)
+
+    def _effective_override_mode(self, rank: int) -> tuple[str, Provenance | None]:
+        for mode, lock in reversed(self.section_locks):
+            if lock.rank < rank:
+                return mode, lock.provenance
+        if self.declaration is not None and self.declaring_rank < rank:
+            return self.declaration.override_mode_default, Provenance(self.declaration.file, self.declaration.line, None, "")
+        return "Allow", None
+
+    def _section_allows(self, contribution: _Contribution) -> bool:
+        occurrence = contribution.occurrence
+        here = self.provenance(contribution, occurrence.element.line)
+        mode, where = self._effective_override_mode(contribution.rank)
+        if mode == "Deny":
+            self.diagnostics.append(
+                Diagnostic("locked-section", f"section {self.section} is locked (overrideMode Deny at {where}); this setting does not take effect", here)
+            )
+            return False
+        if self.declaration is not None:
+            definition = self.declaration.allow_definition
+            kind = occurrence.file.kind
+            allowed = True
+            if definition == "MachineOnly":
+                allowed = kind == FileKind.MACHINE
+            elif definition == "MachineToWebRoot":
+                allowed = kind <= FileKind.ROOT_WEB
+            elif definition == "AppHostOnly":
+                allowed = kind == FileKind.APPHOST
+            elif definition == "MachineToApplication":
+                allowed = kind <= FileKind.APPHOST or contribution.target in self.application_roots
+            if not allowed:
+                self.diagnostics.append(
+                    Diagnostic("not-allowed-here", f"section {self.section} has allowDefinition={definition} and cannot be set here; this setting does not take effect", here)
+                )
+                return False
+            if occurrence.location is not None and occurrence.location.segments and not self.declaration.allow_location:
+                self.diagnostics.append(Diagnostic("not-allowed-here", f"section {self.section} cannot be set in a <location> tag (allowLocation=false)", here))
+                return False
+        return True
+
+    def _merge_element(self, target: EffectiveElement, node: Element, contribution: _Contribution) -> None:
+        rank = contribution.rank
+        for attribute in node.attributes:
+            if is_meta_attribute(attribute.name):
+                continue
+            lock = target.attribute_lock(attribute.name, rank)
+            here = self.provenance(contribution, node.line)
+            if lock is not None:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "locked-attribute",
+                        f"{self.section}: attribute {attribute.name!r} of <{node.name}> is locked at {lock.provenance}; the value {attribute.value!r} does not take effect",
+                        here,
+                    )
+                )
+                continue
+            target.attributes[attribute.name] = EffectiveValue(attribute.value, here)
+        self._record_locks(target, node, contribution)
+
+        collection = target.schema.collection if target.schema else None
+        if collection is None and target.schema is None:
+            collection = _guess_collection(node)
+        for child in node.children:
+            if collection is not None and collection.is_directive(child.name):
+                lock = target.element_lock(child.name, rank)
+                if lock is not None:
+                    self.diagnostics.append(
+                        Diagnostic("locked-element", f"{self.section}: <{child.name}> in <{node.name}> is locked at {lock.provenance}; it does not take effect", self.provenance(contribution, child.line))
+                    )
+                    continue
+                self._apply_directive(target, collection, child, contribution)
+                continue
+            lock = target.element_lock(child.name, rank)
+            if lock is not None:
+                self.diagnostics.append(
+                    Diagnostic("locked-element", f"{self.section}: element <{child.name}> is locked at {lock.provenance}; its settings do not take effect", self.provenance(contribution, child.line))
+                )
+                continue
+            sub = target.children.get(child.name)
+            if sub is None:
+                schema = target.schema.children.get(child.name) if target.schema else None
+                sub = EffectiveElement(name=child.name, schema=schema)
+                target.children[child.name] = sub
+            self._merge_element(sub, child, contribution)
+        target.insert_at = None
+
+    def _record_locks(self, target: EffectiveElement, node: Element, contribution: _Contribution) -> None:
+        here = self.provenance(contribution, node.line)
+        lock = _Lock(contribution.rank, here)
+        for name in _names(node.get("lockAttributes")):
+            target.locked_attributes.setdefault(name, lock)
+        for name in _names(node.get("lockElements")):
+            target.locked_elements.setdefault(name, lock)
+        except_attributes = node.get("lockAllAttributesExcept")
+        if except_attributes is not None and target.attributes_locked_except is None:
+            target.attributes_locked_except = (frozenset(_names(except_attributes)), lock)
+        except_elements = node.get("lockAllElementsExcept")
+        if except_elements is not None and target.elements_locked_except is None:
+            target.elements_locked_except = (frozenset(_names(except_elements)), lock)
+
+    def _key(self, collection: CollectionSchema, node: Element) -> tuple[str, ...]:
+        names = collection.key_attributes
+        if not names:
+            return tuple(f"{a.name}={a.value.casefold()}" for a in node.attributes if not is_meta_attribute(a.name))
+        values = []
+        item = collection.item
+        for name in names:
+            value = node.get(name)
+            if value is None and item is not None:
+                value = item.default(name)
+            value = value or ""
+            values.append(value if collection.case_sensitive(name) else value.casefold())
+        return tuple(values)
+
+    def _apply_directive(self, target: EffectiveElement, collection: CollectionSchema, node: Element, contribution: _Contribution) -> None:
+        here = self.provenance(contribution, node.line)
+        rank = contribution.rank
+        if node.name == collection.clear_name:
+            kept = [e for e in target.entries if e.lock is not None and e.lock.rank < rank]
+            for entry in kept:
+                self.diagnostics.append(Diagnostic("locked-item", f"{self.section}: <clear/> cannot remove entry {_describe_key(entry)} locked at {entry.lock.provenance if entry.lock else ''}", here))
+            target.entries = kept
+            target.cleared_at = here
+            target.insert_at = 0
+            return
+        key = self._key(collection, node)
+        if node.name == collection.remove_name:
+            remaining = []
+            removed = False
+            for entry in target.entries:
+                if not removed and entry.key == key:
+                    if entry.lock is not None and entry.lock.rank < rank:
+                        self.diagnostics.append(Diagnostic("locked-item", f"{self.section}: entry {_describe_key(entry)} is locked at {entry.lock.provenance}; <remove> does not take effect", here))
+                        remaining.append(entry)
+                    removed = True
+                    continue
+                remaining.append(entry)
+            target.entries = remaining
+            return
+        if not collection.allow_duplicates:
+            for entry in target.entries:
+                if entry.key != key:
+                    continue
+                if entry.provenance.file == here.file and entry.provenance.location_path == here.location_path and entry.provenance.config_path == here.config_path:
+                    raise ConfigError(
+                        here.file,
+                        f"duplicate collection entry <{node.name}> with key {_format_key(collection, node)} in {self.section} (first added at line {entry.provenance.line})",
+                        line=node.line,
+                    )
+                self.diagnostics.append(
+                    Diagnostic(
+                        "duplicate-entry",
+                        f"{self.section}: <{node.name}> with key {_format_key(collection, node)} is already in the collection (added at {entry.provenance}); IIS refuses the duplicate",
+                        here,
+                    )
+                )
+                return
+        element = EffectiveElement(name=node.name, schema=collection.item)
+        self._merge_element(element, node, contribution)
+        lock = None
+        if (node.get("lockItem") or "").lower() == "true":
+            lock = _Lock(rank, here)
+        entry = EffectiveEntry(directive=node.name, key=key, element=element, provenance=here, lock=lock)
+        if collection.merge_append:
+            target.entries.append(entry)
+            return
+        insert_at = target.insert_at or 0
+        target.entries.insert(insert_at, entry)
+        target.insert_at = insert_at + 1
+
+
+def _names(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [part.strip() for part in value.split(",") if part.strip() and part.strip() != "*"]
+
+
+def _format_key(collection: CollectionSchema, node: Element) -> str:
+    names = collection.key_attributes or tuple(a.name for a in node.attributes)
+    return ", ".join(f"{name}={node.get(name)!r}" for name in names)
+
+
+def _describe_key(entry: EffectiveEntry) -> str:
+    return "/".join(entry.key)
+
+
+def _guess_collection(node: Element) -> CollectionSchema | None:
+    """A collection for an element the schema does not describe, when its children say so."""
+    names = {child.name for child in node.children}
+    if names & {"add", "remove", "clear"}:
+        return CollectionSchema(add_names=("add",), remove_name="remove", clear_name="clear", item=None)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualDirectory:
+    path: str
+    physical_path: str
+    allow_sub_dir_config: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    path: str
+    application_pool: str | None
+    virtual_directories: tuple[VirtualDirectory, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    protocol: str
+    binding_information: str
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    name: str
+    id: str | None
+    applications: tuple[Application, ...]
+    bindings: tuple[Binding, ...]
+    provenance: Provenance
+
+    def application_for(self, url_path: str) -> Application | None:
+        """The application that serves a URL path (the longest matching path)."""
+        segments = path_key(split_path(url_path))
+        best: Application | None = None
+        best_length = -1
+        for application in self.applications:
+            app_segments = path_key(split_path(application.path))
+            if segments[: len(app_segments)] == app_segments and len(app_segments) > best_length:
+                best, best_length = application, len(app_segments)
+        return best
+
+    def map_path(self, url_path: str) -> tuple[Application, VirtualDirectory, str] | None:
+        """(application, virtual directory, unexpanded physical path) for a URL path."""
+        application = self.application_for(url_path)
+        if application is None:
+            return None
+        segments = split_path(url_path)
+        app_length = len(split_path(application.path))
+        rest = segments[app_length:]
+        best: VirtualDirectory | None = None
+        best_length = -1
+        for directory in application.virtual_directories:
+            dir_segments = path_key(split_path(directory.path))
+            if path_key(rest[: len(dir_segments)]) == dir_segments and len(dir_segments) > best_length:
+                best, best_length = directory, len(dir_segments)
+        if best is None:
+            return None
+        return application, best, join(best.physical_path, *rest[best_length:])
+
+
+@dataclass
+class EffectiveConfig:
+    """The effective configuration at one (site, URL path)."""
+
+    configuration: IisConfiguration
+    site: Site | None
+    url_path: str
+    target: tuple[str, ...]
+    display_target: str
+    files: list[tuple[ConfigFile, tuple[str, ...], str, int]]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    _sections: dict[str, SectionResult] = field(default_factory=dict)
+
+    def section(self, section: str) -> EffectiveElement:
+        """The merged section (every attribute falls back to its default)."""
+        found = self._sections.get(section)
+        if found is None:
+            found = self.configuration._resolve_section(section, self)
+            self._sections[section] = found
+            for diagnostic in found.diagnostics:
+                if diagnostic not in self.diagnostics:
+                    self.diagnostics.append(diagnostic)
+        return found.element
+
+    def get(self, section: str, attribute: str, element: str = "") -> EffectiveValue:
+        """One attribute of a section, or of an element below it (``element='verbs'``)."""
+        return self.section(section).element(element).get(attribute)
+
+    def sections(self) -> list[str]:
+        """Every section that some file sets at or above this path."""
+        return self.configuration.applicable_sections(self)
+
+
+class IisConfiguration:
+    """A host's IIS configuration: the file hierarchy, the schema and the sites."""
+
+    def __init__(
+        self,
+        apphost: ConfigFile,
+        schema: Schema,
+        *,
+        machine: ConfigFile | None = None,
+        root_web: ConfigFile | None = None,
+        files: FileSource | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> None:
+        self.apphost = apphost
+        self.machine = machine
+        self.root_web = root_web
+        self.schema = schema
+        self.file_source = files
+        self.environment = dict(DEFAULT_ENVIRONMENT, **(environment or {}))
+        self._web_configs: dict[str, ConfigFile | None] = {}
+        self._cache: dict[tuple[object, ...], SectionResult] = {}
+        self._indexes: dict[int, dict[str, dict[tuple[str, ...], list[SectionOccurrence]]]] = {}
+        self._server_files = [f for f in (machine, root_web, apphost) if f is not None]
+        self._refresh_registry()
+        self._sites: list[Site] | None = None
+
+    # -- construction ---------------------------------------------------------------
+    @classmethod
+    def from_source(cls, files: FileSource, environment: dict[str, str] | None = None) -> IisConfiguration:
+        """Load a host's configuration from its files (a snapshot, or gathered files)."""
+        env = dict(DEFAULT_ENVIRONMENT, **(environment or {}))
+        apphost_path = expand(APPHOST_CONFIG, env)
+        raw = files.read(apphost_path)
+        if raw is None:
+            raise ConfigError(apphost_path, "applicationHost.config not found on the host")
+        apphost = ConfigFile.parse(apphost_path, raw, FileKind.APPHOST)
+        schema_dir = expand(SCHEMA_DIR, env)
+        schema_files = []
+        for name in files.list_dir(schema_dir):
+            if name.lower().endswith(".xml"):
+                path = join(schema_dir, name)
+                content = files.read(path)
+                if content is not None:
+                    schema_files.append((path, content))
+        machine = cls._optional(files, expand(MACHINE_CONFIG, env), FileKind.MACHINE)
+        root_web = cls._optional(files, expand(ROOT_WEB_CONFIG, env), FileKind.ROOT_WEB)
+        return cls(apphost, load_schema(schema_files), machine=machine, root_web=root_web, files=files, environment=env)
+
+    @classmethod
+    def from_bytes(cls, name: str, raw: bytes, schema: Schema | None = None, files: FileSource | None = None) -> IisConfiguration:
+        """Load an applicationHost.config alone (web.config files from ``files`` if given)."""
+        apphost = ConfigFile.parse(name, raw, FileKind.APPHOST)
+        return cls(apphost, schema or load_schema([]), files=files)
+
+    @staticmethod
+    def _optional(files: FileSource, path: str, kind: FileKind) -> ConfigFile | None:
+        raw = files.read(path)
+        return ConfigFile.parse(path, raw, kind) if raw is not None else None
+
+    def _refresh_registry(self) -> None:
+        self.declarations: dict[str, tuple[SectionDeclaration, int]] = {}
+        groups: set[str] = set()
+        for config_file in self._server_files:
+            for path, declaration in config_file.declarations.items():
+                self.declarations.setdefault(path, (declaration, int(config_file.kind)))
+            groups |= config_file.groups
+        sections = set(self.declarations) | set(self.schema.sections)
+        for section in sections:
+            parts = section.split("/")
+            for index in range(1, len(parts)):
+                groups.add("/".join(parts[:index]))
+        self.known_sections = sections
+        self.known_groups = groups - sections
+
+    def _occurrences(self, config_file: ConfigFile) -> list[SectionOccurrence]:
+        return config_file.occurrences(self.known_sections, self.known_groups)
+
+    def _index(self, config_file: ConfigFile) -> dict[str, dict[tuple[str, ...], list[SectionOccurrence]]]:
+        """A file's sections by name, then by the folded path of their <location>."""
+        found = self._indexes.get(id(config_file))
+        if found is None:
+            found = {}
+            for occurrence in self._occurrences(config_file):
+                segments = occurrence.location.segments if occurrence.location is not None else ()
+                found.setdefault(occurrence.section, {}).setdefault(path_key(segments), []).append(occurrence)
+            self._indexes[id(config_file)] = found
+        return found
+
+    # -- sites ------------------------------------------------------------------------
+    @property
+    def sites(self) -> list[Site]:
+        if self._sites is None:
+            self._sites = self._read_sites()
+        return self._sites
+
+    def site(self, name: str) -> Site:
+        for site in self.sites:
+            if site.name.casefold() == name.casefold():
+                return site
+        raise KeyError(f"no site named {name!r} in {self.apphost.name}")
+
+    def _read_sites(self) -> list[Site]:
+        sites_section = self.server().section("system.applicationHost/sites")
+        defaults = sites_section.child("applicationDefaults")
+        result = []
+        for entry in sites_section.entries:
+            element = entry.element
+            name = element.value("name") or ""
+            applications = []
+            for app_entry in element.entries:
+                app = app_entry.element
+                directories = tuple(
+                    VirtualDirectory(
+                        path=d.element.value("path") or "/",
+                        physical_path=d.element.value("physicalPath") or "",
+                        allow_sub_dir_config=(d.element.value("allowSubDirConfig") or "true").lower() != "false",
+                    )
+                    for d in app.entries
+                )
+                pool = app.value("applicationPool") or element.child("applicationDefaults").value("applicationPool") or defaults.value("applicationPool")
+                applications.append(Application(path=app.value("path") or "/", application_pool=pool, virtual_directories=directories))
+            bindings = tuple(
+                Binding(b.element.value("protocol") or "", b.element.value("bindingInformation") or "")
+                for b in element.child("bindings").entries
+            )
+            result.append(Site(name=name, id=element.value("id"), applications=tuple(applications), bindings=bindings, provenance=entry.provenance))
+        return result
+
+    # -- resolution ----------------------------------------------------------------------
+    def server(self) -> EffectiveConfig:
+        """The server level: machine.config, root web.config and applicationHost.config globals."""
+        files = [(f, (), _CONFIG_PATH_BY_KIND[f.kind], int(f.kind)) for f in self._server_files]
+        return EffectiveConfig(self, None, "", (), "MACHINE/WEBROOT/APPHOST", files)
+
+    def resolve(self, site: str, url_path: str = "/") -> EffectiveConfig:
+        """The effective configuration of a URL path of a site."""
+        found = self.site(site)
+        segments = split_path(url_path)
+        target = path_key((found.name, *segments))
+        display = "MACHINE/WEBROOT/APPHOST/" + "/".join((found.name, *segments))
+        files: list[tuple[ConfigFile, tuple[str, ...], str, int]] = [
+            (f, (), _CONFIG_PATH_BY_KIND[f.kind], int(f.kind)) for f in self._server_files
+        ]
+        for depth in range(len(segments) + 1):
+            prefix = segments[:depth]
+            web_config = self._web_config(found, "/" + "/".join(prefix))
+            if web_config is not None:
+                base_display = "MACHINE/WEBROOT/APPHOST/" + "/".join((found.name, *prefix))
+                files.append((web_config, path_key((found.name, *prefix)), base_display, int(FileKind.WEB) + depth))
+        return EffectiveConfig(self, found, "/" + "/".join(segments), target, display, files)
+
+    def web_config_paths(self, site: Site, url_path: str) -> list[str]:
+        """The Windows paths of the web.config files IIS reads for a URL path."""
+        paths = []
+        segments = split_path(url_path)
+        for depth in range(len(segments) + 1):
+            path = self._web_config_path(site, "/" + "/".join(segments[:depth]))
+            if path is not None:
+                paths.append(path)
+        return paths
+
+    def _web_config_path(self, site: Site, url_path: str) -> str | None:
+        mapped = site.map_path(url_path)
+        if mapped is None:
+            return None
+        application, directory, physical = mapped
+        if not directory.allow_sub_dir_config:
+            root = split_path(application.path) + split_path(directory.path)
+            if len(split_path(url_path)) > len(root):
+                return None
+        return join(expand(physical, self.environment), "web.config")
+
+    def _web_config(self, site: Site, url_path: str) -> ConfigFile | None:
+        if self.file_source is None:
+            return None
+        path = self._web_config_path(site, url_path)
+        if path is None:
+            return None
+        key = path.casefold()
+        if key not in self._web_configs:
+            raw = self.file_source.read(path)
+            self._web_configs[key] = ConfigFile.parse(path, raw, FileKind.WEB) if raw is not None else None
+            if self._web_configs[key] is not None:
+                self._add_declarations(self._web_configs[key])
+        return self._web_configs[key]
+
+    def _add_declarations(self, config_file: ConfigFile | None) -> None:
+        if config_file is None or not (set(config_file.declarations) | config_file.groups) - self.known_sections - self.known_groups:
+            return
+        for path, declaration in config_file.declarations.items():
+            self.declarations.setdefault(path, (declaration, int(FileKind.WEB)))
+            self.known_sections.add(path)
+        self.known_groups |= config_file.groups - self.known_sections
+
+    def _application_roots(self, site: Site | None) -> set[tuple[str, ...]]:
+        if site is None:
+            return set()
+        return {path_key((site.name, *split_path(app.path))) for app in site.applications}
+
+    def _contributions(self, section: str, config: EffectiveConfig) -> list[_Contribution]:
+        roots = self._application_roots(config.site)
+        found: list[_Contribution] = []
+        for config_file, base, base_display, rank in config.files:
+            by_path = self._index(config_file).get(section)
+            if not by_path:
+                continue
+            relative = config.target[len(base):]
+            for length in range(len(relative) + 1):
+                for occurrence in by_path.get(relative[:length], ()):
+                    found.append(self._contribution(occurrence, base, base_display, rank, config, roots))
+        found = [c for c in found if c.rank >= 0]
+        found.sort(key=lambda c: c.sort_key)
+        return found
+
+    def _contribution(
+        self,
+        occurrence: SectionOccurrence,
+        base: tuple[str, ...],
+        base_display: str,
+        rank: int,
+        config: EffectiveConfig,
+        roots: set[tuple[str, ...]],
+    ) -> _Contribution:
+        """How one occurrence applies at the config's path (rank -1: it does not)."""
+        location: Location | None = occurrence.location
+        segments = location.segments if location is not None else ()
+        target = base + path_key(segments)
+        if location is not None and not location.inherit_in_child_applications:
+            if any(len(target) < len(root) <= len(config.target) and config.target[: len(root)] == root for root in roots):
+                rank = -1
+        if target == () and occurrence.file.kind != FileKind.WEB:
+            depth = int(occurrence.file.kind) - 3
+        else:
+            depth = len(target)
+        display = base_display + ("/" + "/".join(segments) if segments else "")
+        return _Contribution(occurrence, target, display, rank, depth)
+
+    def applicable_sections(self, config: EffectiveConfig) -> list[str]:
+        """Every section that some file sets at or above the config's path."""
+        names: list[str] = []
+        seen: set[str] = set()
+        for config_file, base, _, _ in config.files:
+            relative = config.target[len(base):]
+            prefixes = [relative[:length] for length in range(len(relative) + 1)]
+            for section, by_path in self._index(config_file).items():
+                if section not in seen and any(p in by_path for p in prefixes):
+                    seen.add(section)
+                    names.append(section)
+        return names
+
+    def _resolve_section(self, section: str, config: EffectiveConfig) -> SectionResult:
+        contributions = self._contributions(section, config)
+        roots = self._application_roots(config.site)
+        key: tuple[object, ...] = (section, tuple((id(c.occurrence), c.target, c.rank) for c in contributions), frozenset(r for r in roots if any(c.target == r for c in contributions)))
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        declared = self.declarations.get(section)
+        merger = _Merger(
+            section,
+            self.schema.section(section),
+            declared[0] if declared else None,
+            declared[1] if declared else -1,
+            roots,
+        )
+        result = merger.merge(contributions)
+        self._cache[key] = result
+        return result

@@ -1,0 +1,122 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Where the engine reads a host's files from: a snapshot directory or memory.
+
+Paths are Windows paths (``C:\\inetpub\\wwwroot\\web.config``), compared without
+regard to case as Windows does. A snapshot mirrors the host's drives under
+``files/``: ``files/C/inetpub/wwwroot/web.config``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+DEFAULT_ENVIRONMENT: dict[str, str] = {
+    "SystemDrive": "C:",
+    "SystemRoot": "C:\\Windows",
+    "windir": "C:\\Windows",
+    "ProgramFiles": "C:\\Program Files",
+    "ProgramFiles(x86)": "C:\\Program Files (x86)",
+    "ProgramData": "C:\\ProgramData",
+}
+"""Environment of a default Windows Server install, used where a host gives none."""
+
+APPHOST_CONFIG = "%windir%\\System32\\inetsrv\\config\\applicationHost.config"
+SCHEMA_DIR = "%windir%\\System32\\inetsrv\\config\\schema"
+MACHINE_CONFIG = "%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\Config\\machine.config"
+ROOT_WEB_CONFIG = "%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\Config\\web.config"
+
+_VARIABLE = re.compile(r"%([^%\\/]+)%")
+
+
+def expand(path: str, environment: dict[str, str]) -> str:
+    """Expand %VARIABLE% references the way Windows does (names without case)."""
+    folded = {k.casefold(): v for k, v in environment.items()}
+
+    def replace(match: re.Match[str]) -> str:
+        return folded.get(match.group(1).casefold(), match.group(0))
+
+    return _VARIABLE.sub(replace, path)
+
+
+def normalize(path: str) -> str:
+    """A Windows path in one canonical spelling: backslashes, no doubled or trailing ones."""
+    cleaned = path.replace("/", "\\")
+    prefix = "\\\\" if cleaned.startswith("\\\\") else ""
+    parts = [p for p in cleaned.split("\\") if p not in ("", ".")]
+    return prefix + "\\".join(parts)
+
+
+def join(*parts: str) -> str:
+    return normalize("\\".join(p for p in parts if p))
+
+
+class FileSource(Protocol):
+    """Read access to a host's files by Windows path."""
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes, or None when there is no such file."""
+
+    def list_dir(self, path: str) -> list[str]:
+        """The names of the files in a directory (empty when it does not exist)."""
+
+
+class MemoryFiles:
+    """Files held in memory, for tests and for host state received from a gather."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self._files = {normalize(k).casefold(): (normalize(k), v) for k, v in files.items()}
+
+    def read(self, path: str) -> bytes | None:
+        found = self._files.get(normalize(path).casefold())
+        return found[1] if found else None
+
+    def list_dir(self, path: str) -> list[str]:
+        prefix = normalize(path).casefold() + "\\"
+        return sorted(original.rsplit("\\", 1)[1] for key, (original, _) in self._files.items() if key.startswith(prefix) and "\\" not in key[len(prefix):])
+
+
+class SnapshotFiles:
+    """Files of a host snapshot: ``<root>/C/Windows/...`` for ``C:\\Windows\\...``."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self._listing: dict[Path, dict[str, str]] = {}
+
+    def _entries(self, directory: Path) -> dict[str, str]:
+        if directory not in self._listing:
+            try:
+                self._listing[directory] = {name.casefold(): name for name in os.listdir(directory)}
+            except OSError:
+                self._listing[directory] = {}
+        return self._listing[directory]
+
+    def _resolve(self, path: str) -> Path | None:
+        normalized = normalize(path)
+        if len(normalized) < 2 or normalized[1] != ":":
+            return None
+        parts = [normalized[0].upper()] + [p for p in normalized[2:].split("\\") if p]
+        current = self.root
+        for part in parts:
+            actual = self._entries(current).get(part.casefold())
+            if actual is None:
+                return None
+            current = current / actual
+        return current
+
+    def read(self, path: str) -> bytes | None:
+        found = self._resolve(path)
+        if found is None or not found.is_file():
+            return None
+        return found.read_bytes()
+
+    def list_dir(self, path: str) -> list[str]:
+        found = self._resolve(path)
+        if found is None or not found.is_dir():
+            return []
+        return sorted(entry.name for entry in found.iterdir() if entry.is_file())
