@@ -15,6 +15,7 @@ IIS_schema.xml where that file defines the same attribute.
 
 from __future__ import annotations
 
+# ruff: noqa: E501 - schema lines are kept whole, as IIS writes them.
 BUILTIN_SCHEMA_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <configSchema>
   <sectionSchema name="system.applicationHost/applicationPools">

@@ -20,6 +20,7 @@ value set below a lock does not take effect and a diagnostic says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .configfile import (
     ConfigFile,
@@ -32,7 +33,6 @@ from .configfile import (
     split_path,
 )
 from .errors import ConfigError
-from .xmldoc import Element
 from .schema import CollectionSchema, ElementSchema, Schema, load_schema
 from .sources import (
     APPHOST_CONFIG,
@@ -44,6 +44,7 @@ from .sources import (
     expand,
     join,
 )
+from .xmldoc import Element
 
 _CONFIG_PATH_BY_KIND = {
     FileKind.MACHINE: "MACHINE",
@@ -209,7 +210,9 @@ class SectionResult:
 class _Merger:
     """Folds the contributions of one section into an EffectiveElement."""
 
-    def __init__(self, section: str, schema: ElementSchema | None, declaration: SectionDeclaration | None, declaring_rank: int, application_roots: set[tuple[str, ...]]) -> None:
+    def __init__(
+        self, section: str, schema: ElementSchema | None, declaration: SectionDeclaration | None, declaring_rank: int, application_roots: set[tuple[str, ...]]
+    ) -> None:
         self.section = section
         self.declaration = declaration
         self.declaring_rank = declaring_rank
@@ -264,7 +267,11 @@ class _Merger:
                 allowed = kind <= FileKind.APPHOST or contribution.target in self.application_roots
             if not allowed:
                 self.diagnostics.append(
-                    Diagnostic("not-allowed-here", f"section {self.section} has allowDefinition={definition} and cannot be set here; this setting does not take effect", here)
+                    Diagnostic(
+                        "not-allowed-here",
+                        f"section {self.section} has allowDefinition={definition} and cannot be set here; this setting does not take effect",
+                        here,
+                    )
                 )
                 return False
             if occurrence.location is not None and occurrence.location.segments and not self.declaration.allow_location:
@@ -283,7 +290,8 @@ class _Merger:
                 self.diagnostics.append(
                     Diagnostic(
                         "locked-attribute",
-                        f"{self.section}: attribute {attribute.name!r} of <{node.name}> is locked at {lock.provenance}; the value {attribute.value!r} does not take effect",
+                        f"{self.section}: attribute {attribute.name!r} of <{node.name}> is locked at {lock.provenance}; "
+                        f"the value {attribute.value!r} does not take effect",
                         here,
                     )
                 )
@@ -299,7 +307,11 @@ class _Merger:
                 lock = target.element_lock(child.name, rank)
                 if lock is not None:
                     self.diagnostics.append(
-                        Diagnostic("locked-element", f"{self.section}: <{child.name}> in <{node.name}> is locked at {lock.provenance}; it does not take effect", self.provenance(contribution, child.line))
+                        Diagnostic(
+                            "locked-element",
+                            f"{self.section}: <{child.name}> in <{node.name}> is locked at {lock.provenance}; it does not take effect",
+                            self.provenance(contribution, child.line),
+                        )
                     )
                     continue
                 self._apply_directive(target, collection, child, contribution)
@@ -307,7 +319,11 @@ class _Merger:
             lock = target.element_lock(child.name, rank)
             if lock is not None:
                 self.diagnostics.append(
-                    Diagnostic("locked-element", f"{self.section}: element <{child.name}> is locked at {lock.provenance}; its settings do not take effect", self.provenance(contribution, child.line))
+                    Diagnostic(
+                        "locked-element",
+                        f"{self.section}: element <{child.name}> is locked at {lock.provenance}; its settings do not take effect",
+                        self.provenance(contribution, child.line),
+                    )
                 )
                 continue
             sub = target.children.get(child.name)
@@ -352,7 +368,13 @@ class _Merger:
         if node.name == collection.clear_name:
             kept = [e for e in target.entries if e.lock is not None and e.lock.rank < rank]
             for entry in kept:
-                self.diagnostics.append(Diagnostic("locked-item", f"{self.section}: <clear/> cannot remove entry {_describe_key(entry)} locked at {entry.lock.provenance if entry.lock else ''}", here))
+                self.diagnostics.append(
+                    Diagnostic(
+                        "locked-item",
+                        f"{self.section}: <clear/> cannot remove entry {_describe_key(entry)} locked at {entry.lock.provenance if entry.lock else ''}",
+                        here,
+                    )
+                )
             target.entries = kept
             target.cleared_at = here
             target.insert_at = 0
@@ -364,7 +386,13 @@ class _Merger:
             for entry in target.entries:
                 if not removed and entry.key == key:
                     if entry.lock is not None and entry.lock.rank < rank:
-                        self.diagnostics.append(Diagnostic("locked-item", f"{self.section}: entry {_describe_key(entry)} is locked at {entry.lock.provenance}; <remove> does not take effect", here))
+                        self.diagnostics.append(
+                            Diagnostic(
+                                "locked-item",
+                                f"{self.section}: entry {_describe_key(entry)} is locked at {entry.lock.provenance}; <remove> does not take effect",
+                                here,
+                            )
+                        )
                         remaining.append(entry)
                     removed = True
                     continue
@@ -375,16 +403,22 @@ class _Merger:
             for entry in target.entries:
                 if entry.key != key:
                     continue
-                if entry.provenance.file == here.file and entry.provenance.location_path == here.location_path and entry.provenance.config_path == here.config_path:
+                if (
+                    entry.provenance.file == here.file
+                    and entry.provenance.location_path == here.location_path
+                    and entry.provenance.config_path == here.config_path
+                ):
                     raise ConfigError(
                         here.file,
-                        f"duplicate collection entry <{node.name}> with key {_format_key(collection, node)} in {self.section} (first added at line {entry.provenance.line})",
+                        f"duplicate collection entry <{node.name}> with key {_format_key(collection, node)} in {self.section} "
+                        f"(first added at line {entry.provenance.line})",
                         line=node.line,
                     )
                 self.diagnostics.append(
                     Diagnostic(
                         "duplicate-entry",
-                        f"{self.section}: <{node.name}> with key {_format_key(collection, node)} is already in the collection (added at {entry.provenance}); IIS refuses the duplicate",
+                        f"{self.section}: <{node.name}> with key {_format_key(collection, node)} is already in the collection "
+                        f"(added at {entry.provenance}); IIS refuses the duplicate",
                         here,
                     )
                 )
@@ -484,6 +518,15 @@ class Site:
         return application, best, join(best.physical_path, *rest[best_length:])
 
 
+class FileLevel(NamedTuple):
+    """A file as it applies at a path: its base path (folded segments) and merge rank."""
+
+    file: ConfigFile
+    base: tuple[str, ...]
+    display: str
+    rank: int
+
+
 @dataclass
 class EffectiveConfig:
     """The effective configuration at one (site, URL path)."""
@@ -493,7 +536,7 @@ class EffectiveConfig:
     url_path: str
     target: tuple[str, ...]
     display_target: str
-    files: list[tuple[ConfigFile, tuple[str, ...], str, int]]
+    files: list[FileLevel]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     _sections: dict[str, SectionResult] = field(default_factory=dict)
 
@@ -638,17 +681,14 @@ class IisConfiguration:
                 )
                 pool = app.value("applicationPool") or element.child("applicationDefaults").value("applicationPool") or defaults.value("applicationPool")
                 applications.append(Application(path=app.value("path") or "/", application_pool=pool, virtual_directories=directories))
-            bindings = tuple(
-                Binding(b.element.value("protocol") or "", b.element.value("bindingInformation") or "")
-                for b in element.child("bindings").entries
-            )
+            bindings = tuple(Binding(b.element.value("protocol") or "", b.element.value("bindingInformation") or "") for b in element.child("bindings").entries)
             result.append(Site(name=name, id=element.value("id"), applications=tuple(applications), bindings=bindings, provenance=entry.provenance))
         return result
 
     # -- resolution ----------------------------------------------------------------------
     def server(self) -> EffectiveConfig:
         """The server level: machine.config, root web.config and applicationHost.config globals."""
-        files = [(f, (), _CONFIG_PATH_BY_KIND[f.kind], int(f.kind)) for f in self._server_files]
+        files = [FileLevel(f, (), _CONFIG_PATH_BY_KIND[f.kind], int(f.kind)) for f in self._server_files]
         return EffectiveConfig(self, None, "", (), "MACHINE/WEBROOT/APPHOST", files)
 
     def resolve(self, site: str, url_path: str = "/") -> EffectiveConfig:
@@ -657,15 +697,13 @@ class IisConfiguration:
         segments = split_path(url_path)
         target = path_key((found.name, *segments))
         display = "MACHINE/WEBROOT/APPHOST/" + "/".join((found.name, *segments))
-        files: list[tuple[ConfigFile, tuple[str, ...], str, int]] = [
-            (f, (), _CONFIG_PATH_BY_KIND[f.kind], int(f.kind)) for f in self._server_files
-        ]
+        files: list[FileLevel] = [FileLevel(f, (), _CONFIG_PATH_BY_KIND[f.kind], int(f.kind)) for f in self._server_files]
         for depth in range(len(segments) + 1):
             prefix = segments[:depth]
             web_config = self._web_config(found, "/" + "/".join(prefix))
             if web_config is not None:
                 base_display = "MACHINE/WEBROOT/APPHOST/" + "/".join((found.name, *prefix))
-                files.append((web_config, path_key((found.name, *prefix)), base_display, int(FileKind.WEB) + depth))
+                files.append(FileLevel(web_config, path_key((found.name, *prefix)), base_display, int(FileKind.WEB) + depth))
         return EffectiveConfig(self, found, "/" + "/".join(segments), target, display, files)
 
     def web_config_paths(self, site: Site, url_path: str) -> list[str]:
@@ -723,7 +761,7 @@ class IisConfiguration:
             by_path = self._index(config_file).get(section)
             if not by_path:
                 continue
-            relative = config.target[len(base):]
+            relative = config.target[len(base) :]
             for length in range(len(relative) + 1):
                 for occurrence in by_path.get(relative[:length], ()):
                     found.append(self._contribution(occurrence, base, base_display, rank, config, roots))
@@ -744,22 +782,25 @@ class IisConfiguration:
         location: Location | None = occurrence.location
         segments = location.segments if location is not None else ()
         target = base + path_key(segments)
-        if location is not None and not location.inherit_in_child_applications:
-            if any(len(target) < len(root) <= len(config.target) and config.target[: len(root)] == root for root in roots):
-                rank = -1
-        if target == () and occurrence.file.kind != FileKind.WEB:
-            depth = int(occurrence.file.kind) - 3
-        else:
-            depth = len(target)
+        if location is not None and not location.inherit_in_child_applications and self._crosses_application(target, config.target, roots):
+            rank = -1
+        # Globals of machine.config, root web.config and applicationHost.config each form
+        # their own level above every site; anything else sits at its path's depth.
+        depth = int(occurrence.file.kind) - 3 if target == () and occurrence.file.kind != FileKind.WEB else len(target)
         display = base_display + ("/" + "/".join(segments) if segments else "")
         return _Contribution(occurrence, target, display, rank, depth)
+
+    @staticmethod
+    def _crosses_application(target: tuple[str, ...], path: tuple[str, ...], roots: set[tuple[str, ...]]) -> bool:
+        """Whether an application root lies below ``target`` on the way to ``path``."""
+        return any(len(target) < len(root) <= len(path) and path[: len(root)] == root for root in roots)
 
     def applicable_sections(self, config: EffectiveConfig) -> list[str]:
         """Every section that some file sets at or above the config's path."""
         names: list[str] = []
         seen: set[str] = set()
         for config_file, base, _, _ in config.files:
-            relative = config.target[len(base):]
+            relative = config.target[len(base) :]
             prefixes = [relative[:length] for length in range(len(relative) + 1)]
             for section, by_path in self._index(config_file).items():
                 if section not in seen and any(p in by_path for p in prefixes):
@@ -770,7 +811,11 @@ class IisConfiguration:
     def _resolve_section(self, section: str, config: EffectiveConfig) -> SectionResult:
         contributions = self._contributions(section, config)
         roots = self._application_roots(config.site)
-        key: tuple[object, ...] = (section, tuple((id(c.occurrence), c.target, c.rank) for c in contributions), frozenset(r for r in roots if any(c.target == r for c in contributions)))
+        key: tuple[object, ...] = (
+            section,
+            tuple((id(c.occurrence), c.target, c.rank) for c in contributions),
+            frozenset(r for r in roots if any(c.target == r for c in contributions)),
+        )
         cached = self._cache.get(key)
         if cached is not None:
             return cached

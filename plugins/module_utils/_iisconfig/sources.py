@@ -78,7 +78,7 @@ class MemoryFiles:
 
     def list_dir(self, path: str) -> list[str]:
         prefix = normalize(path).casefold() + "\\"
-        return sorted(original.rsplit("\\", 1)[1] for key, (original, _) in self._files.items() if key.startswith(prefix) and "\\" not in key[len(prefix):])
+        return sorted(original.rsplit("\\", 1)[1] for key, (original, _) in self._files.items() if key.startswith(prefix) and "\\" not in key[len(prefix) :])
 
 
 class SnapshotFiles:
@@ -91,7 +91,7 @@ class SnapshotFiles:
     def _entries(self, directory: Path) -> dict[str, str]:
         if directory not in self._listing:
             try:
-                self._listing[directory] = {name.casefold(): name for name in os.listdir(directory)}
+                self._listing[directory] = {entry.name.casefold(): entry.name for entry in directory.iterdir()}
             except OSError:
                 self._listing[directory] = {}
         return self._listing[directory]

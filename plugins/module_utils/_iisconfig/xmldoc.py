@@ -160,7 +160,7 @@ def _detect_encoding(name: str, raw: bytes) -> tuple[str, bytes]:
 
 
 def _decode(name: str, raw: bytes, encoding: str, bom: bytes) -> bytes:
-    body = raw[len(bom):]
+    body = raw[len(bom) :]
     if encoding == "utf-8":
         try:
             body.decode("utf-8")
@@ -200,7 +200,7 @@ def _scan_start_tag(text: bytes, start: int) -> tuple[int, list[tuple[int, int, 
         pos = equals + 1
         while text[pos] in _WHITESPACE:
             pos += 1
-        quote = text[pos:pos + 1]
+        quote = text[pos : pos + 1]
         value_start = pos + 1
         value_end = text.index(quote, value_start)
         spans.append((name_start, value_start, value_end, quote))
@@ -208,12 +208,24 @@ def _scan_start_tag(text: bytes, start: int) -> tuple[int, list[tuple[int, int, 
     raise ValueError("unterminated start tag")
 
 
-def _refuse(what: str) -> None:
-    raise _Forbidden(what)
-
-
 class _Forbidden(Exception):
     pass
+
+
+def _refuse_doctype(*_: object) -> None:
+    raise _Forbidden("a DOCTYPE declaration")
+
+
+def _refuse_entity(*_: object) -> None:
+    raise _Forbidden("an entity declaration")
+
+
+def _refuse_notation(*_: object) -> None:
+    raise _Forbidden("a notation declaration")
+
+
+def _refuse_external_entity(*_: object) -> int:
+    raise _Forbidden("an external entity reference")
 
 
 def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> XmlDocument:
@@ -247,9 +259,7 @@ def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) ->
             column=parser.CurrentColumnNumber + 1,
         )
         for index, (name_start, value_start, value_end, quote) in enumerate(spans):
-            element.attributes.append(
-                AttributeSpan(attributes[2 * index], attributes[2 * index + 1], name_start, value_start, value_end, quote)
-            )
+            element.attributes.append(AttributeSpan(attributes[2 * index], attributes[2 * index + 1], name_start, value_start, value_end, quote))
         if stack:
             element.parent = stack[-1]
             stack[-1].children.append(element)
@@ -259,7 +269,7 @@ def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) ->
 
     def end_element(tag: str) -> None:
         element = stack.pop()
-        if text[element.start_tag_end - 2:element.start_tag_end] == b"/>":
+        if text[element.start_tag_end - 2 : element.start_tag_end] == b"/>":
             element.end = element.start_tag_end
             element.end_tag_start = element.start_tag_end
         else:
@@ -268,11 +278,11 @@ def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) ->
 
     parser.StartElementHandler = start_element
     parser.EndElementHandler = end_element
-    parser.StartDoctypeDeclHandler = lambda *args: _refuse("a DOCTYPE declaration")
-    parser.EntityDeclHandler = lambda *args: _refuse("an entity declaration")
-    parser.UnparsedEntityDeclHandler = lambda *args: _refuse("an unparsed entity declaration")
-    parser.NotationDeclHandler = lambda *args: _refuse("a notation declaration")
-    parser.ExternalEntityRefHandler = lambda *args: _refuse("an external entity reference")
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.EntityDeclHandler = _refuse_entity
+    parser.UnparsedEntityDeclHandler = _refuse_entity
+    parser.NotationDeclHandler = _refuse_notation
+    parser.ExternalEntityRefHandler = _refuse_external_entity
     try:
         parser.Parse(text, True)
     except _Forbidden as exc:

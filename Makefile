@@ -1,0 +1,83 @@
+# hardened.iis — the two commands a newcomer needs: `make demo` and `make test`.
+# Both create .venv when it is missing, install only pinned packages from PyPI and
+# can be run again safely.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+# The collection must sit at ansible_collections/hardened/iis to be importable.
+COLLECTIONS := $(CURDIR)/.build/collections
+LINK := $(COLLECTIONS)/ansible_collections/hardened/iis
+# ansible-test refuses symlinked trees, so sanity runs on a copy of the tracked files.
+SANITY_ROOT := $(CURDIR)/.build/sanity/ansible_collections/hardened/iis
+CORPUS_DEFAULT := $(abspath $(CURDIR)/../shared/corpus)
+export HARDENED_IIS_CORPUS ?= $(if $(wildcard $(CORPUS_DEFAULT)),$(CORPUS_DEFAULT),)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
+export ANSIBLE_NOCOLOR := 1
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help venv link demo test lint ruff mypy yamllint ansible-lint sanity unit molecule benchmark clean
+
+help:
+	@echo "make demo   - audit-style listing of the effective IIS settings of the bundled example"
+	@echo "make test   - every check CI runs (lint, types, sanity, unit tests, Molecule)"
+	@echo "make benchmark - measure the configuration engine (see docs/performance.md)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+link: venv
+	@mkdir -p $(dir $(LINK))
+	@ln -sfn $(CURDIR) $(LINK)
+
+demo: link
+	ansible-playbook playbooks/demo.yml
+
+test: lint sanity unit molecule
+
+lint: ruff mypy yamllint ansible-lint
+
+ruff: link
+	ruff check plugins tests benchmarks tools
+	ruff format --check plugins tests benchmarks tools
+
+mypy: link
+	cd $(COLLECTIONS) && mypy --config-file $(CURDIR)/mypy.ini -p ansible_collections.hardened.iis.plugins
+
+yamllint: venv
+	yamllint --strict .
+
+ansible-lint: link
+	ansible-lint --offline --profile production
+
+sanity: link
+	$(BIN)/python tools/ansible_test_pip_bootstrap.py
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
+		| tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	cd $(SANITY_ROOT) && ansible-test sanity --venv --python 3.11 --color no
+
+unit: link
+	pytest -n 2 tests/unit
+
+molecule: link
+	@scenarios=$$(ls molecule/*/molecule.yml 2>/dev/null | xargs -r -n1 dirname | xargs -r -n1 basename); \
+	if [ -z "$$scenarios" ]; then echo "molecule: no scenarios in molecule/ yet"; fi; \
+	for scenario in $$scenarios; do molecule test -s "$$scenario"; done
+
+benchmark: link
+	python benchmarks/bench_config_engine.py
+
+clean:
+	rm -rf .build .mypy_cache .ruff_cache .pytest_cache .hypothesis tests/output
