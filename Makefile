@@ -13,7 +13,8 @@ BIN := $(VENV)/bin
 COLLECTIONS := $(CURDIR)/.build/collections
 LINK := $(COLLECTIONS)/ansible_collections/hardened/iis
 # ansible-test refuses symlinked trees, so sanity runs on a copy of the tracked files.
-SANITY_ROOT := $(CURDIR)/.build/sanity/ansible_collections/hardened/iis
+# It must also lie outside this git work tree, whose .gitignore would hide every file.
+SANITY_ROOT := $(or $(TMPDIR),/tmp)/hardened-iis-sanity/ansible_collections/hardened/iis
 CORPUS_DEFAULT := $(abspath $(CURDIR)/../shared/corpus)
 export HARDENED_IIS_CORPUS ?= $(if $(wildcard $(CORPUS_DEFAULT)),$(CORPUS_DEFAULT),)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -64,8 +65,7 @@ ansible-lint: link
 sanity: link
 	$(BIN)/python tools/ansible_test_pip_bootstrap.py
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
-	git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
-		| tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	$(BIN)/python tools/copy_tracked_files.py $(SANITY_ROOT)
 	cd $(SANITY_ROOT) && ansible-test sanity --venv --python 3.11 --color no
 
 unit: link

@@ -22,6 +22,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .configfile import is_meta_attribute, path_key, split_path
@@ -200,17 +202,27 @@ class ConfigEditor:
         if not changed:
             return self._unchanged(f"<{directive}> {_format(attributes)} is already in <{node.name}> at line {existing.line}")
         results = []
-        for name, value in changed.items():
-            node, _ = self._find(section, element, location)
-            entry = self._entry(node, collection, key)
-            assert entry is not None
-            results.append(self._set_on(entry, name, value))
+        with self._atomic():
+            for name, value in changed.items():
+                node, _ = self._find(section, element, location)
+                entry = self._entry(node, collection, key)
+                assert entry is not None
+                results.append(self._set_on(entry, name, value))
         return EditResult(True, "; ".join(r.message for r in results), results[0].before, results[-1].after, _union(results))
 
     def remove_entry(self, section: str, key: dict[str, str], *, element: str = "", location: str | None = None, inherited: bool = False) -> EditResult:
         """Remove a collection entry: delete its <add> here and, when it is inherited
         from a higher level, write a <remove> for it."""
         collection = self._collection(section, element)
+        if inherited and collection.remove_name is None:
+            raise EditError(
+                self.document.name,
+                f"{section}{'/' + element if element else ''} has no remove directive; the inherited entry {_format(key)} can only be removed by <clear/>",
+            )
+        with self._atomic():
+            return self._remove_entry(section, key, collection, element, location, inherited)
+
+    def _remove_entry(self, section: str, key: dict[str, str], collection: CollectionSchema, element: str, location: str | None, inherited: bool) -> EditResult:
         node, missing = self._find(section, element, location)
         key_values = self._key_of(collection, key)
         if not missing:
@@ -247,6 +259,17 @@ class ConfigEditor:
 
     def content(self) -> bytes:
         return self.document.encode(self.document.text)
+
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """Undo every splice of a multi-step edit when one step fails."""
+        document, count = self.document, len(self.results)
+        try:
+            yield
+        except Exception:
+            self.document = document
+            del self.results[count:]
+            raise
 
     # -- finding -----------------------------------------------------------------------
     def _check_attribute_name(self, name: str) -> None:

@@ -537,19 +537,18 @@ class EffectiveConfig:
     target: tuple[str, ...]
     display_target: str
     files: list[FileLevel]
-    diagnostics: list[Diagnostic] = field(default_factory=list)
     _sections: dict[str, SectionResult] = field(default_factory=dict)
 
-    def section(self, section: str) -> EffectiveElement:
-        """The merged section (every attribute falls back to its default)."""
+    def _result(self, section: str) -> SectionResult:
         found = self._sections.get(section)
         if found is None:
             found = self.configuration._resolve_section(section, self)
             self._sections[section] = found
-            for diagnostic in found.diagnostics:
-                if diagnostic not in self.diagnostics:
-                    self.diagnostics.append(diagnostic)
-        return found.element
+        return found
+
+    def section(self, section: str) -> EffectiveElement:
+        """The merged section (every attribute falls back to its default)."""
+        return self._result(section).element
 
     def get(self, section: str, attribute: str, element: str = "") -> EffectiveValue:
         """One attribute of a section, or of an element below it (``element='verbs'``)."""
@@ -558,6 +557,20 @@ class EffectiveConfig:
     def sections(self) -> list[str]:
         """Every section that some file sets at or above this path."""
         return self.configuration.applicable_sections(self)
+
+    def diagnostics_for(self, section: str) -> list[Diagnostic]:
+        """What IIS would refuse or ignore in one section at this path."""
+        return list(self._result(section).diagnostics)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """What IIS would refuse or ignore in any section that applies at this path."""
+        found: list[Diagnostic] = []
+        for section in self.sections():
+            for diagnostic in self._result(section).diagnostics:
+                if diagnostic not in found:
+                    found.append(diagnostic)
+        return found
 
 
 class IisConfiguration:
