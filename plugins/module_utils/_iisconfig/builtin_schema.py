@@ -15,8 +15,12 @@ IIS_schema.xml where that file defines the same attribute.
 
 from __future__ import annotations
 
-# ruff: noqa: E501 - schema lines are kept whole, as IIS writes them.
-BUILTIN_SCHEMA_XML = """<?xml version="1.0" encoding="UTF-8"?>
+_W3C_FIELDS = (
+    "Date, Time, ClientIP, UserName, ServerIP, Method, UriStem, UriQuery, TimeTaken, HttpStatus, Win32Status, ServerPort, UserAgent, HttpSubStatus, Referer"
+)
+"""The default W3C log fields of a site (IIS_schema.xml)."""
+
+_TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <configSchema>
   <sectionSchema name="system.applicationHost/applicationPools">
     <collection addElement="add" defaultElement="applicationPoolDefaults">
@@ -89,7 +93,7 @@ BUILTIN_SCHEMA_XML = """<?xml version="1.0" encoding="UTF-8"?>
         <attribute name="maxUrlSegments" type="uint" defaultValue="32" />
       </element>
       <element name="logFile">
-        <attribute name="logExtFileFlags" type="flags" defaultValue="Date, Time, ClientIP, UserName, ServerIP, Method, UriStem, UriQuery, TimeTaken, HttpStatus, Win32Status, ServerPort, UserAgent, HttpSubStatus" />
+        <attribute name="logExtFileFlags" type="flags" defaultValue="@W3C_FIELDS@" />
         <attribute name="logFormat" type="enum" defaultValue="W3C" />
         <attribute name="logTargetW3C" type="flags" defaultValue="File" />
         <attribute name="directory" defaultValue="%SystemDrive%\\inetpub\\logs\\LogFiles" />
@@ -145,7 +149,7 @@ BUILTIN_SCHEMA_XML = """<?xml version="1.0" encoding="UTF-8"?>
     <element name="siteDefaults">
       <attribute name="serverAutoStart" type="bool" defaultValue="true" />
       <element name="logFile">
-        <attribute name="logExtFileFlags" type="flags" defaultValue="Date, Time, ClientIP, UserName, ServerIP, Method, UriStem, UriQuery, TimeTaken, HttpStatus, Win32Status, ServerPort, UserAgent, HttpSubStatus" />
+        <attribute name="logExtFileFlags" type="flags" defaultValue="@W3C_FIELDS@" />
         <attribute name="logFormat" type="enum" defaultValue="W3C" />
         <attribute name="logTargetW3C" type="flags" defaultValue="File" />
         <attribute name="directory" defaultValue="%SystemDrive%\\inetpub\\logs\\LogFiles" />
@@ -234,7 +238,7 @@ BUILTIN_SCHEMA_XML = """<?xml version="1.0" encoding="UTF-8"?>
       <attribute name="fullPath" isCombinedKey="true" />
       <attribute name="arguments" defaultValue="" isCombinedKey="true" />
       <element name="environmentVariables">
-        <collection addElement="environmentVariable" clearElement="clear" removeElement="remove">
+        <collection addElement="environmentVariable">
           <attribute name="name" isUniqueKey="true" />
           <attribute name="value" />
         </collection>
@@ -358,7 +362,7 @@ BUILTIN_SCHEMA_XML = """<?xml version="1.0" encoding="UTF-8"?>
   <sectionSchema name="system.webServer/security/authentication/anonymousAuthentication">
     <attribute name="enabled" type="bool" defaultValue="true" />
     <attribute name="userName" defaultValue="IUSR" />
-    <attribute name="password" caseSensitive="true" />
+    <attribute name="password" caseSensitive="true" defaultValue="[enc:AesProvider::enc]" />
     <attribute name="logonMethod" type="enum" defaultValue="ClearText" />
   </sectionSchema>
 
@@ -719,3 +723,5 @@ BUILTIN_SCHEMA_XML = """<?xml version="1.0" encoding="UTF-8"?>
   </sectionSchema>
 </configSchema>
 """
+
+BUILTIN_SCHEMA_XML = _TEMPLATE.replace("@W3C_FIELDS@", _W3C_FIELDS)

@@ -204,9 +204,10 @@ class ConfigEditor:
         results = []
         with self._atomic():
             for name, value in changed.items():
-                node, _ = self._find(section, element, location)
+                node = self._find(section, element, location)[0]
                 entry = self._entry(node, collection, key)
-                assert entry is not None
+                if entry is None:
+                    raise EditError(self.document.name, f"the entry {_format(attributes)} vanished while it was being updated")
                 results.append(self._set_on(entry, name, value))
         return EditResult(True, "; ".join(r.message for r in results), results[0].before, results[-1].after, _union(results))
 

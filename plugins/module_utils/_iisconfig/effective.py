@@ -362,6 +362,34 @@ class _Merger:
             values.append(value if collection.case_sensitive(name) else value.casefold())
         return tuple(values)
 
+    def _duplicate(self, entry: EffectiveEntry, collection: CollectionSchema, node: Element, here: Provenance) -> None:
+        """An <add> whose key is already in the collection.
+
+        IIS's native configuration refuses any duplicate. .NET refuses one whose values
+        differ and keeps one entry when they are the same. In one file, a refused
+        duplicate makes the file invalid (an error); across files, IIS refuses the
+        request and the diagnostic says so.
+        """
+        native = self.section.startswith(_NATIVE_SECTION_GROUPS)
+        if collection.item is None or (not native and _same_attributes(entry, node)):
+            return
+        same_place = (entry.provenance.file, entry.provenance.location_path, entry.provenance.config_path) == (here.file, here.location_path, here.config_path)
+        if same_place:
+            raise ConfigError(
+                here.file,
+                f"duplicate collection entry <{node.name}> with key {_format_key(collection, node)} in {self.section} "
+                f"(first added at line {entry.provenance.line})",
+                line=node.line,
+            )
+        self.diagnostics.append(
+            Diagnostic(
+                "duplicate-entry",
+                f"{self.section}: <{node.name}> with key {_format_key(collection, node)} is already in the collection "
+                f"(added at {entry.provenance}); IIS refuses the duplicate",
+                here,
+            )
+        )
+
     def _apply_directive(self, target: EffectiveElement, collection: CollectionSchema, node: Element, contribution: _Contribution) -> None:
         here = self.provenance(contribution, node.line)
         rank = contribution.rank
@@ -401,28 +429,9 @@ class _Merger:
             return
         if not collection.allow_duplicates:
             for entry in target.entries:
-                if entry.key != key:
-                    continue
-                if (
-                    entry.provenance.file == here.file
-                    and entry.provenance.location_path == here.location_path
-                    and entry.provenance.config_path == here.config_path
-                ):
-                    raise ConfigError(
-                        here.file,
-                        f"duplicate collection entry <{node.name}> with key {_format_key(collection, node)} in {self.section} "
-                        f"(first added at line {entry.provenance.line})",
-                        line=node.line,
-                    )
-                self.diagnostics.append(
-                    Diagnostic(
-                        "duplicate-entry",
-                        f"{self.section}: <{node.name}> with key {_format_key(collection, node)} is already in the collection "
-                        f"(added at {entry.provenance}); IIS refuses the duplicate",
-                        here,
-                    )
-                )
-                return
+                if entry.key == key:
+                    self._duplicate(entry, collection, node, here)
+                    return
         element = EffectiveElement(name=node.name, schema=collection.item)
         self._merge_element(element, node, contribution)
         lock = None
@@ -435,6 +444,15 @@ class _Merger:
         insert_at = target.insert_at or 0
         target.entries.insert(insert_at, entry)
         target.insert_at = insert_at + 1
+
+
+_NATIVE_SECTION_GROUPS = ("system.webServer/", "system.applicationHost/", "system.ftpServer/")
+"""Sections read by IIS's native configuration system; the rest are read by .NET."""
+
+
+def _same_attributes(entry: EffectiveEntry, node: Element) -> bool:
+    written = {a.name: a.value for a in node.attributes if not is_meta_attribute(a.name)}
+    return written == {name: value.value for name, value in entry.element.attributes.items()} and not node.children
 
 
 def _names(value: str | None) -> list[str]:
@@ -812,7 +830,8 @@ class IisConfiguration:
         """Every section that some file sets at or above the config's path."""
         names: list[str] = []
         seen: set[str] = set()
-        for config_file, base, _, _ in config.files:
+        for level in config.files:
+            config_file, base = level.file, level.base
             relative = config.target[len(base) :]
             prefixes = [relative[:length] for length in range(len(relative) + 1)]
             for section, by_path in self._index(config_file).items():

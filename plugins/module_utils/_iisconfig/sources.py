@@ -78,7 +78,11 @@ class MemoryFiles:
 
     def list_dir(self, path: str) -> list[str]:
         prefix = normalize(path).casefold() + "\\"
-        return sorted(original.rsplit("\\", 1)[1] for key, (original, _) in self._files.items() if key.startswith(prefix) and "\\" not in key[len(prefix) :])
+        names = []
+        for key, (original, _content) in self._files.items():
+            if key.startswith(prefix) and "\\" not in key[len(prefix) :]:
+                names.append(original.rsplit("\\", 1)[1])
+        return sorted(names)
 
 
 class SnapshotFiles:

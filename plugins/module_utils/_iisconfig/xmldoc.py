@@ -212,19 +212,19 @@ class _Forbidden(Exception):
     pass
 
 
-def _refuse_doctype(*_: object) -> None:
+def _refuse_doctype(*arguments: object) -> None:
     raise _Forbidden("a DOCTYPE declaration")
 
 
-def _refuse_entity(*_: object) -> None:
+def _refuse_entity(*arguments: object) -> None:
     raise _Forbidden("an entity declaration")
 
 
-def _refuse_notation(*_: object) -> None:
+def _refuse_notation(*arguments: object) -> None:
     raise _Forbidden("a notation declaration")
 
 
-def _refuse_external_entity(*_: object) -> int:
+def _refuse_external_entity(*arguments: object) -> int:
     raise _Forbidden("an external entity reference")
 
 

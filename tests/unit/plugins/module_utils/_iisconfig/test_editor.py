@@ -115,7 +115,7 @@ def test_new_location_goes_at_the_end_of_the_file() -> None:
         b"</configuration>\n"
     )
     assert result.content.endswith(expected)
-    assert "new <location path=\"Default Web Site/app\">" in result.message
+    assert 'new <location path="Default Web Site/app">' in result.message
 
 
 def test_locked_location_is_not_reused_for_a_new_section() -> None:
@@ -160,9 +160,7 @@ def test_remove_entry_deletes_the_whole_line_then_writes_remove_for_inherited() 
 
 
 def test_collection_item_selector_targets_one_site() -> None:
-    result = ConfigEditor(CONFIG).set_attribute(
-        "system.applicationHost/sites", "directory", "D:\\logs", element="site[@name='Default Web Site']/logFile"
-    )
+    result = ConfigEditor(CONFIG).set_attribute("system.applicationHost/sites", "directory", "D:\\logs", element="site[@name='Default Web Site']/logFile")
     assert b'                </bindings>\n                <logFile directory="D:\\logs" />\n            </site>' in result.content
     config = IisConfiguration.from_bytes("applicationHost.config", result.content)
     sites = config.server().section("system.applicationHost/sites")
@@ -184,7 +182,7 @@ def test_encrypted_values_bom_and_crlf_survive_an_edit() -> None:
     result = ConfigEditor(raw).set_attribute(FILTERING, "maxUrl", "2048", element="requestLimits")
     content = result.content
     assert content.startswith(codecs.BOM_UTF8)
-    assert b"\r\n                <requestLimits maxUrl=\"2048\" />\r\n" in content
+    assert b'\r\n                <requestLimits maxUrl="2048" />\r\n' in content
     assert content.count(b"\n") == content.count(b"\r\n")
     assert b'password="[enc:AesProvider:qwerty==:enc]"' in content
     assert b'sessionKey="AQIAAA+enc=="' in content
@@ -198,7 +196,7 @@ def test_utf16_file_stays_utf16() -> None:
 
 
 def test_tab_indented_file_gets_tabs() -> None:
-    raw = b"<configuration>\n\t<system.webServer>\n\t\t<directoryBrowse enabled=\"false\"/>\n\t</system.webServer>\n</configuration>\n"
+    raw = b'<configuration>\n\t<system.webServer>\n\t\t<directoryBrowse enabled="false"/>\n\t</system.webServer>\n</configuration>\n'
     result = ConfigEditor(raw).set_attribute("system.webServer/httpErrors", "errorMode", "Custom")
     assert result.content == raw.replace(b"\t</system.webServer>", b'\t\t<httpErrors errorMode="Custom"/>\n\t</system.webServer>')
 
@@ -217,7 +215,15 @@ def test_diff_is_a_unified_diff_of_the_change() -> None:
         (lambda e: e.set_attribute("system.webServer/directoryBrowse", "bad name", "x"), "invalid attribute name"),
         (lambda e: e.add_entry("system.webServer/directoryBrowse", {"a": "b"}), "not a collection the schema knows"),
         (lambda e: e.add_entry(FILTERING, {"allowed": "true"}, element="verbs"), "lacks the key attribute 'verb'"),
-        (lambda e: e.remove_entry("system.applicationHost/sites", {"protocol": "http", "bindingInformation": "*:80:"}, element="site[@name='Default Web Site']/bindings", inherited=True), "no remove directive"),
+        (
+            lambda e: e.remove_entry(
+                "system.applicationHost/sites",
+                {"protocol": "http", "bindingInformation": "*:80:"},
+                element="site[@name='Default Web Site']/bindings",
+                inherited=True,
+            ),
+            "no remove directive",
+        ),
     ],
 )
 def test_impossible_edits_raise_and_change_nothing(call: object, message: str) -> None:

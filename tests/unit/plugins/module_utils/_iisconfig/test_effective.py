@@ -22,6 +22,11 @@ BROWSE = "system.webServer/directoryBrowse"
 FILTERING = "system.webServer/security/requestFiltering"
 
 
+def filtering(inner: str) -> str:
+    """Request filtering settings as a web.config body."""
+    return f"<system.webServer><security><requestFiltering>{inner}</requestFiltering></security></system.webServer>"
+
+
 def test_location_reenables_a_feature_for_one_application(host: Host) -> None:
     config = host({})
     at_app = config.resolve("Default Web Site", "/app").get(BROWSE, "enabled")
@@ -54,7 +59,7 @@ def test_inherit_in_child_applications_false_stops_at_child_application(host: Ho
 
 
 def test_web_config_clear_wipes_the_server_verb_list(host: Host, wrap: Wrap) -> None:
-    body = '<system.webServer><security><requestFiltering><verbs><clear /><add verb="GET" allowed="true" /></verbs></requestFiltering></security></system.webServer>'
+    body = filtering('<verbs><clear /><add verb="GET" allowed="true" /></verbs>')
     apphost_without_lock = host({}).apphost.document.text.decode().replace(' lockElements="clear"', "")
     config = host({APP_WEB_CONFIG: wrap(body)}, apphost=apphost_without_lock)
     verbs = config.resolve("Default Web Site", "/app").section(FILTERING).child("verbs")
@@ -66,7 +71,7 @@ def test_web_config_clear_wipes_the_server_verb_list(host: Host, wrap: Wrap) -> 
 
 
 def test_lock_elements_clear_keeps_the_server_list_and_says_so(host: Host, wrap: Wrap) -> None:
-    body = "<system.webServer><security><requestFiltering><verbs><clear /></verbs></requestFiltering></security></system.webServer>"
+    body = filtering("<verbs><clear /></verbs>")
     config = host({APP_WEB_CONFIG: wrap(body)})
     effective = config.resolve("Default Web Site", "/app")
     verbs = effective.section(FILTERING).child("verbs")
@@ -136,7 +141,14 @@ def test_allow_override_false_in_machine_config_locks_asp_net_section(host: Host
 
 def test_allow_definition_machine_to_application_refuses_a_subfolder_web_config(host: Host, wrap: Wrap) -> None:
     modules = '<system.webServer><modules runAllManagedModulesForAllRequests="true" /></system.webServer>'
-    unlocked = host({}).apphost.document.text.decode().replace('name="modules" allowDefinition="MachineToApplication" overrideModeDefault="Deny"', 'name="modules" allowDefinition="MachineToApplication" overrideModeDefault="Allow"')
+    unlocked = (
+        host({})
+        .apphost.document.text.decode()
+        .replace(
+            'name="modules" allowDefinition="MachineToApplication" overrideModeDefault="Deny"',
+            'name="modules" allowDefinition="MachineToApplication" overrideModeDefault="Allow"',
+        )
+    )
     config = host({APP_WEB_CONFIG: wrap(modules), "C:\\apps\\app\\sub\\web.config": wrap(modules)}, apphost=unlocked)
     at_app = config.resolve("Default Web Site", "/app")
     assert at_app.get("system.webServer/modules", "runAllManagedModulesForAllRequests").value == "true"
@@ -147,24 +159,25 @@ def test_allow_definition_machine_to_application_refuses_a_subfolder_web_config(
 
 
 def test_app_host_only_section_in_web_config_does_not_take_effect(host: Host, wrap: Wrap) -> None:
-    body = '<location path="." overrideMode="Allow"><system.webServer><security><isapiCgiRestriction notListedIsapisAllowed="true" /></security></system.webServer></location>'
+    restriction = '<system.webServer><security><isapiCgiRestriction notListedIsapisAllowed="true" /></security></system.webServer>'
+    body = f'<location path="." overrideMode="Allow">{restriction}</location>'
     effective = host({ROOT_WEB_CONFIG: wrap(body)}).resolve("Default Web Site", "/")
     assert effective.get("system.webServer/security/isapiCgiRestriction", "notListedIsapisAllowed").value == "false"
     assert {d.code for d in effective.diagnostics} == {"locked-section"}
 
 
 def test_duplicate_key_in_one_collection_is_an_error_naming_file_and_line(host: Host, wrap: Wrap) -> None:
-    body = '<system.webServer>\n<security><requestFiltering><fileExtensions>\n<add fileExtension=".exe" allowed="false" />\n<add fileExtension=".EXE" allowed="true" />\n</fileExtensions></requestFiltering></security></system.webServer>'
+    body = filtering('<fileExtensions>\n<add fileExtension=".exe" allowed="false" />\n<add fileExtension=".EXE" allowed="true" />\n</fileExtensions>')
     config = host({ROOT_WEB_CONFIG: wrap(body)})
     with pytest.raises(ConfigError) as caught:
         config.resolve("Default Web Site", "/").section(FILTERING)
     assert caught.value.file == ROOT_WEB_CONFIG
-    assert caught.value.line == 6
+    assert caught.value.line == 5
     assert "duplicate collection entry <add> with key fileExtension='.EXE'" in caught.value.cause
 
 
 def test_duplicate_of_an_inherited_entry_is_reported_not_added(host: Host, wrap: Wrap) -> None:
-    body = '<system.webServer><security><requestFiltering><fileExtensions><add fileExtension=".CONFIG" allowed="true" /></fileExtensions></requestFiltering></security></system.webServer>'
+    body = filtering('<fileExtensions><add fileExtension=".CONFIG" allowed="true" /></fileExtensions>')
     effective = host({ROOT_WEB_CONFIG: wrap(body)}).resolve("Default Web Site", "/")
     extensions = effective.section(FILTERING).child("fileExtensions")
     assert [(e.element.value("fileExtension"), e.element.value("allowed")) for e in extensions.entries] == [(".config", "false")]
@@ -172,7 +185,7 @@ def test_duplicate_of_an_inherited_entry_is_reported_not_added(host: Host, wrap:
 
 
 def test_case_sensitive_keys_are_distinct_entries(host: Host, wrap: Wrap) -> None:
-    body = '<system.webServer><security><requestFiltering><verbs><add verb="trace" allowed="true" /></verbs></requestFiltering></security></system.webServer>'
+    body = filtering('<verbs><add verb="trace" allowed="true" /></verbs>')
     effective = host({ROOT_WEB_CONFIG: wrap(body)}).resolve("Default Web Site", "/")
     verbs = effective.section(FILTERING).child("verbs")
     assert [e.element.value("verb") for e in verbs.entries] == ["TRACE", "trace"]
@@ -180,7 +193,7 @@ def test_case_sensitive_keys_are_distinct_entries(host: Host, wrap: Wrap) -> Non
 
 
 def test_remove_deletes_an_inherited_entry_by_key(host: Host, wrap: Wrap) -> None:
-    body = '<system.webServer><security><requestFiltering><fileExtensions><remove fileExtension=".Config" /></fileExtensions></requestFiltering></security></system.webServer>'
+    body = filtering('<fileExtensions><remove fileExtension=".Config" /></fileExtensions>')
     effective = host({ROOT_WEB_CONFIG: wrap(body)}).resolve("Default Web Site", "/")
     assert effective.section(FILTERING).child("fileExtensions").entries == []
 
@@ -211,7 +224,10 @@ def test_unset_attribute_falls_back_to_schema_default(host: Host) -> None:
 
 
 def test_host_schema_file_overrides_the_built_in_default(host: Host) -> None:
-    schema = b'<configSchema><sectionSchema name="system.webServer/security/requestFiltering"><element name="requestLimits"><attribute name="maxUrl" type="uint" defaultValue="1234" /></element></sectionSchema></configSchema>'
+    schema = (
+        b'<configSchema><sectionSchema name="system.webServer/security/requestFiltering"><element name="requestLimits">'
+        b'<attribute name="maxUrl" type="uint" defaultValue="1234" /></element></sectionSchema></configSchema>'
+    )
     config = host({"C:\\Windows\\System32\\inetsrv\\config\\schema\\IIS_schema.xml": schema})
     value = config.resolve("Default Web Site", "/").get(FILTERING, "maxUrl", element="requestLimits")
     assert (value.value, value.default_source) == ("1234", "IIS_schema.xml")
