@@ -149,7 +149,7 @@ class ConfigEditor:
     def set_attribute(self, section: str, attribute: str, value: str, *, element: str = "", location: str | None = None) -> EditResult:
         """Set ``attribute`` of the section (or of ``element`` below it) to ``value``."""
         self._check_attribute_name(attribute)
-        node, missing = self._find(section, element, location)
+        node, missing = self.locate(section, element, location)
         if missing:
             return self._create(node, missing, {attribute: value}, f"set {attribute}={value!r} in a new {_describe(missing[0])}")
         return self._set_on(node, attribute, value)
@@ -175,7 +175,7 @@ class ConfigEditor:
 
     def remove_attribute(self, section: str, attribute: str, *, element: str = "", location: str | None = None) -> EditResult:
         """Remove ``attribute`` so that the inherited or default value applies."""
-        node, missing = self._find(section, element, location)
+        node, missing = self.locate(section, element, location)
         current = None if missing else node.attribute(attribute)
         if current is None:
             return self._unchanged(f"{attribute} is not set in {section}{'/' + element if element else ''}")
@@ -192,7 +192,7 @@ class ConfigEditor:
         for name in attributes:
             self._check_attribute_name(name)
         key = self._key_of(collection, attributes)
-        node, missing = self._find(section, element, location)
+        node, missing = self.locate(section, element, location)
         if missing:
             return self._create(node, [*missing, Step(directive)], attributes, f"added <{directive}> {_format(attributes)} in a new {_describe(missing[0])}")
         existing = self._entry(node, collection, key)
@@ -204,7 +204,7 @@ class ConfigEditor:
         results = []
         with self._atomic():
             for name, value in changed.items():
-                node = self._find(section, element, location)[0]
+                node = self.locate(section, element, location)[0]
                 entry = self._entry(node, collection, key)
                 if entry is None:
                     raise EditError(self.document.name, f"the entry {_format(attributes)} vanished while it was being updated")
@@ -224,7 +224,7 @@ class ConfigEditor:
             return self._remove_entry(section, key, collection, element, location, inherited)
 
     def _remove_entry(self, section: str, key: dict[str, str], collection: CollectionSchema, element: str, location: str | None, inherited: bool) -> EditResult:
-        node, missing = self._find(section, element, location)
+        node, missing = self.locate(section, element, location)
         key_values = self._key_of(collection, key)
         if not missing:
             existing = self._entry(node, collection, key_values)
@@ -232,7 +232,7 @@ class ConfigEditor:
                 result = self._delete(existing, f"removed <{existing.name}> {_format(existing.attrs)} at line {existing.line}")
                 if not inherited:
                     return result
-                node, missing = self._find(section, element, location)
+                node, missing = self.locate(section, element, location)
         if not inherited:
             return self._unchanged(f"no entry {_format(key)} in {section}{'/' + element if element else ''} here")
         if collection.remove_name is None:
@@ -313,21 +313,30 @@ class ConfigEditor:
         return None
 
     def _container(self, location: str | None, section: str) -> tuple[Element, list[Step]]:
+        """The element that holds (or will hold) the section at a location path.
+
+        The global level is the root and every ``<location path="">``; IIS merges the
+        holders of one level in document order, so the last one holding the section
+        is the one whose values take effect, and the one to edit. A new section at a
+        location goes into a ``<location>`` of that path that carries no lock, or a
+        new one.
+        """
         root = self.document.root
-        if location is None:
+        wanted = path_key(split_path(location or ""))
+        candidates = [root] if not wanted else []
+        candidates += [c for c in root.children if c.name == "location" and path_key(split_path(c.get("path", "") or "")) == wanted]
+        groups = [Step(g) for g in section.split("/")]
+        holding = [c for c in candidates if _descend(c, groups) is not None]
+        if holding:
+            return holding[-1], []
+        if not wanted:
             return root, []
-        wanted = path_key(split_path(location))
-        candidates = [c for c in root.children if c.name == "location" and path_key(split_path(c.get("path", "") or "")) == wanted]
-        groups = section.split("/")
-        for candidate in candidates:
-            if _descend(candidate, [Step(g) for g in groups]) is not None:
-                return candidate, []
         for candidate in candidates:
             if not any(candidate.get(a) is not None for a in ("overrideMode", "allowOverride", "inheritInChildApplications")):
                 return candidate, []
-        return root, [Step("location", (("path", location),))]
+        return root, [Step("location", (("path", location or ""),))]
 
-    def _find(self, section: str, element: str, location: str | None) -> tuple[Element, list[Step]]:
+    def locate(self, section: str, element: str, location: str | None) -> tuple[Element, list[Step]]:
         """The deepest existing element on the way to the target, and the steps still missing."""
         container, missing = self._container(location, section)
         steps = [Step(part) for part in section.split("/")] + parse_element_path(element)
