@@ -55,6 +55,7 @@ ruff: link
 
 mypy: link
 	cd $(COLLECTIONS) && mypy --config-file $(CURDIR)/mypy.ini -p ansible_collections.hardened.iis.plugins
+	mypy --config-file mypy.ini tools benchmarks
 
 yamllint: venv
 	yamllint --strict .

@@ -19,7 +19,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import ansible_test
+import ansible_test  # type: ignore[import-untyped]
 
 STAND_IN = '''"""Stand-in for get-pip.py written by hardened.iis tools/ansible_test_pip_bootstrap.py."""
 import ensurepip
