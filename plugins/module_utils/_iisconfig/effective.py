@@ -236,22 +236,22 @@ class _Merger:
                 self.section_locks.append((location.override_mode, lock))
         return SectionResult(self.result, self.diagnostics)
 
-    def _effective_override_mode(self, rank: int) -> tuple[str, Provenance | None]:
+    def _effective_override_mode(self, rank: int) -> tuple[str, str]:
+        """The lock mode for a file of this rank, and what set it."""
         for mode, lock in reversed(self.section_locks):
             if lock.rank < rank:
-                return mode, lock.provenance
+                return mode, f'<location overrideMode="{mode}"> at {lock.provenance}'
         if self.declaration is not None and self.declaring_rank < rank:
-            return self.declaration.override_mode_default, Provenance(self.declaration.file, self.declaration.line, None, "")
-        return "Allow", None
+            mode = self.declaration.override_mode_default
+            return mode, f'overrideModeDefault="{mode}" at {self.declaration.file}:{self.declaration.line}'
+        return "Allow", "default"
 
     def _section_allows(self, contribution: _Contribution) -> bool:
         occurrence = contribution.occurrence
         here = self.provenance(contribution, occurrence.element.line)
         mode, where = self._effective_override_mode(contribution.rank)
         if mode == "Deny":
-            self.diagnostics.append(
-                Diagnostic("locked-section", f"section {self.section} is locked (overrideMode Deny at {where}); this setting does not take effect", here)
-            )
+            self.diagnostics.append(Diagnostic("locked-section", f"section {self.section} is locked ({where}); this setting does not take effect", here))
             return False
         if self.declaration is not None:
             definition = self.declaration.allow_definition
@@ -291,7 +291,7 @@ class _Merger:
                     Diagnostic(
                         "locked-attribute",
                         f"{self.section}: attribute {attribute.name!r} of <{node.name}> is locked at {lock.provenance}; "
-                        f"the value {attribute.value!r} does not take effect",
+                        f"the value '{attribute.value}' does not take effect",
                         here,
                     )
                 )

@@ -100,7 +100,8 @@ class SnapshotFiles:
                 self._listing[directory] = {}
         return self._listing[directory]
 
-    def _resolve(self, path: str) -> Path | None:
+    def resolve(self, path: str) -> Path | None:
+        """The local path of a host path in the snapshot, or None when it is not there."""
         normalized = normalize(path)
         if len(normalized) < 2 or normalized[1] != ":":
             return None
@@ -114,13 +115,13 @@ class SnapshotFiles:
         return current
 
     def read(self, path: str) -> bytes | None:
-        found = self._resolve(path)
+        found = self.resolve(path)
         if found is None or not found.is_file():
             return None
         return found.read_bytes()
 
     def list_dir(self, path: str) -> list[str]:
-        found = self._resolve(path)
+        found = self.resolve(path)
         if found is None or not found.is_dir():
             return []
         return sorted(entry.name for entry in found.iterdir() if entry.is_file())

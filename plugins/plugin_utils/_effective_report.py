@@ -1,0 +1,218 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Controller-side report of effective IIS settings with their evidence.
+
+Used by the ``hardened.iis.effective_config`` lookup and the
+``hardened.iis.effective_report`` filter. For every scope (the server, then each
+site and application path and each ``<location>`` path) it lists the value of each
+setting, the file, line and ``<location>`` that set it, or that it is the default;
+a scope lists only what differs from the server. Diagnostics (values that do not
+take effect because of a lock, duplicates) follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.configfile import split_path
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import (
+    Diagnostic,
+    EffectiveConfig,
+    EffectiveElement,
+    EffectiveValue,
+    IisConfiguration,
+)
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, expand
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting to report: an attribute, or a collection shown by some of its attributes."""
+
+    section: str
+    attribute: str = ""
+    element: str = ""
+    show: tuple[str, ...] = ()
+    """For a collection: the attributes of each entry to show (the first is its name)."""
+
+    @property
+    def label(self) -> str:
+        path = f"{self.section}/{self.element}" if self.element else self.section
+        return f"{path}@{self.attribute}" if self.attribute else f"{path}[]"
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> Setting:
+        unknown = set(data) - {"section", "attribute", "element", "show"}
+        if unknown or "section" not in data:
+            raise ValueError(f"a setting needs 'section' and may have 'attribute', 'element', 'show'; got {sorted(data)}")
+        show = data.get("show") or ()
+        return cls(str(data["section"]), str(data.get("attribute", "")), str(data.get("element", "")), tuple(str(s) for s in show))
+
+
+DEFAULT_SETTINGS: tuple[Setting, ...] = (
+    Setting("system.webServer/directoryBrowse", "enabled"),
+    Setting("system.webServer/httpErrors", "errorMode"),
+    Setting("system.webServer/handlers", "accessPolicy"),
+    Setting("system.webServer/security/access", "sslFlags"),
+    Setting("system.webServer/security/authentication/anonymousAuthentication", "enabled"),
+    Setting("system.webServer/security/authentication/basicAuthentication", "enabled"),
+    Setting("system.webServer/security/isapiCgiRestriction", "notListedIsapisAllowed"),
+    Setting("system.webServer/security/isapiCgiRestriction", "notListedCgisAllowed"),
+    Setting("system.webServer/security/requestFiltering", "allowDoubleEscaping"),
+    Setting("system.webServer/security/requestFiltering", "allowHighBitCharacters"),
+    Setting("system.webServer/security/requestFiltering", "maxAllowedContentLength", "requestLimits"),
+    Setting("system.webServer/security/requestFiltering", "maxUrl", "requestLimits"),
+    Setting("system.webServer/security/requestFiltering", "maxQueryString", "requestLimits"),
+    Setting("system.webServer/security/requestFiltering", "allowUnlisted", "verbs"),
+    Setting("system.webServer/security/requestFiltering", "", "verbs", ("verb", "allowed")),
+    Setting("system.webServer/security/requestFiltering", "allowUnlisted", "fileExtensions"),
+    Setting("system.webServer/httpProtocol", "", "customHeaders", ("name",)),
+    Setting("system.webServer/webdav/authoring", "enabled"),
+    Setting("system.webServer/asp", "appAllowDebugging"),
+    Setting("system.webServer/asp", "scriptErrorSentToBrowser"),
+    Setting("system.web/compilation", "debug"),
+    Setting("system.web/customErrors", "mode"),
+    Setting("system.web/trace", "enabled"),
+    Setting("system.web/httpCookies", "httpOnlyCookies"),
+    Setting("system.web/httpCookies", "requireSSL"),
+    Setting("system.web/httpRuntime", "enableVersionHeader"),
+    Setting("system.web/sessionState", "cookieless"),
+    Setting("system.web/machineKey", "validation"),
+    Setting("system.web/trust", "level"),
+)
+"""Security-relevant settings, for the demo and for a first look at a server."""
+
+
+def load_snapshot(snapshot: str | Path, environment: dict[str, str] | None = None) -> IisConfiguration:
+    """A host's IIS configuration from a snapshot directory (``<snapshot>/files/C/...``)."""
+    root = Path(snapshot)
+    if not (root / "files").is_dir():
+        raise FileNotFoundError(f"{root}: not a host snapshot (no 'files' directory)")
+    return IisConfiguration.from_source(SnapshotFiles(root / "files"), environment)
+
+
+def scopes(config: IisConfiguration) -> list[tuple[str, str]]:
+    """(site, URL path) of every application and every <location> of applicationHost.config."""
+    found: list[tuple[str, str]] = []
+    known = {site.name.casefold(): site.name for site in config.sites}
+    for site in config.sites:
+        for application in site.applications:
+            found.append((site.name, application.path))
+    for location in config.apphost.locations:
+        if not location.segments or location.segments[0].casefold() not in known:
+            continue
+        site_name = known[location.segments[0].casefold()]
+        path = "/" + "/".join(location.segments[1:])
+        found.append((site_name, path))
+    for site in config.sites:
+        for application in site.applications:
+            found.extend((site.name, path) for path in _web_config_folders(config, site.name, application.path))
+    unique: dict[tuple[str, str], tuple[str, str]] = {}
+    for site_name, path in found:
+        key = (site_name.casefold(), "/" + "/".join(s.casefold() for s in split_path(path)))
+        unique.setdefault(key, (site_name, "/" + "/".join(split_path(path))))
+    return sorted(unique.values(), key=lambda s: (s[0].casefold(), s[1].casefold()))
+
+
+def _web_config_folders(config: IisConfiguration, site: str, app_path: str) -> list[str]:
+    """URL paths below an application whose folder holds a web.config (snapshot hosts only)."""
+    source = config.file_source
+    if not isinstance(source, SnapshotFiles):
+        return []
+    mapped = config.site(site).map_path(app_path)
+    if mapped is None:
+        return []
+    physical = expand(mapped[2], config.environment)
+    folder = source.resolve(physical)
+    if folder is None or not folder.is_dir():
+        return []
+    paths = []
+    for web_config in sorted(folder.rglob("*")):
+        if web_config.name.lower() == "web.config" and web_config.parent != folder:
+            relative = web_config.parent.relative_to(folder).parts
+            paths.append(app_path.rstrip("/") + "/" + "/".join(relative))
+    return paths
+
+
+def _collection_source(collection: EffectiveElement) -> str:
+    """The most specific place that shaped a collection: its deepest entry, or the <clear/> that emptied it."""
+    if collection.entries:
+        deepest = max(enumerate(collection.entries), key=lambda item: (item[1].provenance.config_path.count("/"), item[0]))[1]
+        return str(deepest.provenance)
+    if collection.cleared_at is not None:
+        return f"{collection.cleared_at} (<clear/>)"
+    return "default (empty)"
+
+
+def _render(effective: EffectiveConfig, setting: Setting) -> tuple[str, str]:
+    """(value, source) of one setting at one scope."""
+    if setting.show:
+        collection = effective.section(setting.section).element(setting.element)
+        shown = []
+        for entry in collection.entries:
+            values = [entry.element.value(name) or "" for name in setting.show]
+            shown.append(values[0] if len(values) == 1 else f"{values[0]}={','.join(values[1:])}")
+        return "[" + ", ".join(shown) + "]", _collection_source(collection)
+    value: EffectiveValue = effective.get(setting.section, setting.attribute, element=setting.element)
+    return ("(not set)" if value.value is None else value.value), value.describe()
+
+
+def report(config: IisConfiguration, host: str, settings: tuple[Setting, ...] = DEFAULT_SETTINGS) -> list[dict[str, Any]]:
+    """One row per setting at the server scope, then one per setting that differs at a site scope."""
+    rows: list[dict[str, Any]] = []
+    server = config.server()
+    baseline: dict[Setting, str] = {}
+    reported: set[Diagnostic] = set()
+    for setting in settings:
+        value, source = _render(server, setting)
+        baseline[setting] = value
+        rows.append({"host": host, "kind": "setting", "scope": "server", "setting": setting.label, "value": value, "source": source})
+    for site, path in scopes(config):
+        effective = config.resolve(site, path)
+        for setting in settings:
+            value, source = _render(effective, setting)
+            if value != baseline[setting]:
+                rows.append({"host": host, "kind": "setting", "scope": f"{site}{path}", "setting": setting.label, "value": value, "source": source})
+        for diagnostic in effective.diagnostics:
+            if diagnostic in reported:
+                continue
+            reported.add(diagnostic)
+            rows.append(
+                {
+                    "host": host,
+                    "kind": "diagnostic",
+                    "scope": f"{site}{path}",
+                    "setting": diagnostic.code,
+                    "value": diagnostic.message,
+                    "source": str(diagnostic.provenance),
+                }
+            )
+    return rows
+
+
+def format_report(rows: list[dict[str, Any]]) -> str:
+    """An aligned text listing of report rows, grouped by host and scope."""
+    lines: list[str] = []
+    width = max((len(str(r["setting"])) for r in rows if r.get("kind") == "setting"), default=0)
+    value_width = min(max((len(str(r["value"])) for r in rows if r.get("kind") == "setting"), default=0), 40)
+    current: tuple[str, str] | None = None
+    diagnostics = [r for r in rows if r.get("kind") == "diagnostic"]
+    for row in rows:
+        if row.get("kind") != "setting":
+            continue
+        group = (str(row["host"]), str(row["scope"]))
+        if group != current:
+            title = "server-wide (effective everywhere unless overridden below)" if row["scope"] == "server" else f"{row['scope']} (differs from server-wide)"
+            lines.append("")
+            lines.append(f"== {row['host']}: {title}")
+            current = group
+        lines.append(f"  {str(row['setting']).ljust(width)}  {str(row['value']).ljust(value_width)}  <- {row['source']}")
+    if diagnostics:
+        lines.append("")
+        lines.append("== values that do not take effect")
+        for row in diagnostics:
+            lines.append(f"  {row['host']} {row['scope']}: [{row['setting']}] {row['value']}  <- {row['source']}")
+    return "\n".join(lines).lstrip("\n")
