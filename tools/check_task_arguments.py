@@ -62,6 +62,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 def _construct_tagged_scalar(loader: _LineLoader, node: yaml.Node) -> str:
     """``!vault`` and ``!unsafe`` values: text whose content does not matter here."""
     return str(node.value) if isinstance(node, yaml.ScalarNode) else ""

@@ -78,6 +78,11 @@ class Location:
     """'Allow', 'Deny' or None when the tag does not say (Inherit)."""
     inherit_in_child_applications: bool
     element: Element
+    key: tuple[str, ...] = ()
+    """The folded segments, as paths are compared."""
+
+    def __post_init__(self) -> None:
+        self.key = path_key(self.segments)
 
 
 @dataclass(slots=True, eq=False)

@@ -211,7 +211,12 @@ class _Merger:
     """Folds the contributions of one section into an EffectiveElement."""
 
     def __init__(
-        self, section: str, schema: ElementSchema | None, declaration: SectionDeclaration | None, declaring_rank: int, application_roots: set[tuple[str, ...]]
+        self,
+        section: str,
+        schema: ElementSchema | None,
+        declaration: SectionDeclaration | None,
+        declaring_rank: int,
+        application_roots: frozenset[tuple[str, ...]],
     ) -> None:
         self.section = section
         self.declaration = declaration
@@ -335,6 +340,8 @@ class _Merger:
         target.insert_at = None
 
     def _record_locks(self, target: EffectiveElement, node: Element, contribution: _Contribution) -> None:
+        if not any(a.name.startswith("lock") for a in node.attributes):
+            return
         here = self.provenance(contribution, node.line)
         lock = _Lock(contribution.rank, here)
         for name in _names(node.get("lockAttributes")):
@@ -556,6 +563,14 @@ class EffectiveConfig:
     display_target: str
     files: list[FileLevel]
     _sections: dict[str, SectionResult] = field(default_factory=dict)
+    _local: set[str] | None = None
+
+    @property
+    def local_sections(self) -> set[str]:
+        """Sections set here by a <location> or a web.config (the rest are server-wide)."""
+        if self._local is None:
+            self._local = self.configuration._local_sections(self)
+        return self._local
 
     def _result(self, section: str) -> SectionResult:
         found = self._sections.get(section)
@@ -616,6 +631,11 @@ class IisConfiguration:
         self._server_files = [f for f in (machine, root_web, apphost) if f is not None]
         self._refresh_registry()
         self._sites: list[Site] | None = None
+        self._sites_by_name: dict[str, Site] | None = None
+        self._roots: dict[str, frozenset[tuple[str, ...]]] = {}
+        self._globals: dict[str, list[_Contribution]] = {}
+        self._paths: dict[int, dict[tuple[str, ...], set[str]]] = {}
+        self._server_results: dict[str, SectionResult] = {}
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -668,6 +688,34 @@ class IisConfiguration:
     def _occurrences(self, config_file: ConfigFile) -> list[SectionOccurrence]:
         return config_file.occurrences(self.known_sections, self.known_groups)
 
+    def _sections_by_path(self, config_file: ConfigFile) -> dict[tuple[str, ...], set[str]]:
+        """A file's section names by the folded path of their <location>."""
+        found = self._paths.get(id(config_file))
+        if found is None:
+            found = {}
+            for section, by_path in self._index(config_file).items():
+                for key in by_path:
+                    found.setdefault(key, set()).add(section)
+            self._paths[id(config_file)] = found
+        return found
+
+    def _local_sections(self, config: EffectiveConfig) -> set[str]:
+        """Sections with a contribution that is not a server-wide global at this path."""
+        found: set[str] = set()
+        for level in config.files:
+            by_path = self._sections_by_path(level.file)
+            relative = config.target[len(level.base) :]
+            if level.file.kind == FileKind.WEB:
+                for length in range(len(relative) + 1):
+                    found |= by_path.get(relative[:length], set())
+                continue
+            for length in range(1, len(relative) + 1):
+                found |= by_path.get(relative[:length], set())
+            for section in by_path.get((), ()):
+                if any(o.location is not None and not o.location.inherit_in_child_applications for o in self._index(level.file)[section][()]):
+                    found.add(section)
+        return found
+
     def _index(self, config_file: ConfigFile) -> dict[str, dict[tuple[str, ...], list[SectionOccurrence]]]:
         """A file's sections by name, then by the folded path of their <location>."""
         found = self._indexes.get(id(config_file))
@@ -687,10 +735,14 @@ class IisConfiguration:
         return self._sites
 
     def site(self, name: str) -> Site:
-        for site in self.sites:
-            if site.name.casefold() == name.casefold():
-                return site
-        raise KeyError(f"no site named {name!r} in {self.apphost.name}")
+        if self._sites_by_name is None:
+            self._sites_by_name = {}
+            for site in self.sites:
+                self._sites_by_name.setdefault(site.name.casefold(), site)
+        found = self._sites_by_name.get(name.casefold())
+        if found is None:
+            raise KeyError(f"no site named {name!r} in {self.apphost.name}")
+        return found
 
     def _read_sites(self) -> list[Site]:
         sites_section = self.server().section("system.applicationHost/sites")
@@ -780,24 +832,50 @@ class IisConfiguration:
             self.known_sections.add(path)
         self.known_groups |= config_file.groups - self.known_sections
 
-    def _application_roots(self, site: Site | None) -> set[tuple[str, ...]]:
+    def _application_roots(self, site: Site | None) -> frozenset[tuple[str, ...]]:
+        """Folded paths of a site's applications (computed once per site)."""
         if site is None:
-            return set()
-        return {path_key((site.name, *split_path(app.path))) for app in site.applications}
+            return frozenset()
+        found = self._roots.get(site.name)
+        if found is None:
+            found = frozenset(path_key((site.name, *split_path(app.path))) for app in site.applications)
+            self._roots[site.name] = found
+        return found
 
     def _contributions(self, section: str, config: EffectiveConfig) -> list[_Contribution]:
         roots = self._application_roots(config.site)
-        found: list[_Contribution] = []
-        for config_file, base, base_display, rank in config.files:
-            by_path = self._index(config_file).get(section)
+        found = list(self._server_globals(section))
+        for level in config.files:
+            by_path = self._index(level.file).get(section)
             if not by_path:
                 continue
-            relative = config.target[len(base) :]
-            for length in range(len(relative) + 1):
+            relative = config.target[len(level.base) :]
+            # The globals of the server files are the same everywhere: see _server_globals.
+            first = 1 if level.file.kind != FileKind.WEB else 0
+            for length in range(first, len(relative) + 1):
                 for occurrence in by_path.get(relative[:length], ()):
-                    found.append(self._contribution(occurrence, base, base_display, rank, config, roots))
+                    found.append(self._contribution(occurrence, level.base, level.display, level.rank, config, roots))
+            if first and () in by_path:
+                for occurrence in by_path[()]:
+                    if occurrence.location is not None and not occurrence.location.inherit_in_child_applications:
+                        found.append(self._contribution(occurrence, level.base, level.display, level.rank, config, roots))
         found = [c for c in found if c.rank >= 0]
-        found.sort(key=lambda c: c.sort_key)
+        if len(found) > 1:
+            found.sort(key=lambda c: c.sort_key)
+        return found
+
+    def _server_globals(self, section: str) -> list[_Contribution]:
+        """Contributions of machine.config, root web.config and applicationHost.config that apply everywhere."""
+        found = self._globals.get(section)
+        if found is None:
+            found = []
+            for config_file in self._server_files:
+                for occurrence in self._index(config_file).get(section, {}).get((), ()):
+                    if occurrence.location is None or occurrence.location.inherit_in_child_applications:
+                        depth = int(config_file.kind) - 3
+                        display = _CONFIG_PATH_BY_KIND[config_file.kind]
+                        found.append(_Contribution(occurrence, (), display, int(config_file.kind), depth))
+            self._globals[section] = found
         return found
 
     def _contribution(
@@ -807,12 +885,12 @@ class IisConfiguration:
         base_display: str,
         rank: int,
         config: EffectiveConfig,
-        roots: set[tuple[str, ...]],
+        roots: frozenset[tuple[str, ...]],
     ) -> _Contribution:
         """How one occurrence applies at the config's path (rank -1: it does not)."""
         location: Location | None = occurrence.location
         segments = location.segments if location is not None else ()
-        target = base + path_key(segments)
+        target = base + (location.key if location is not None else ())
         if location is not None and not location.inherit_in_child_applications and self._crosses_application(target, config.target, roots):
             rank = -1
         # Globals of machine.config, root web.config and applicationHost.config each form
@@ -822,7 +900,7 @@ class IisConfiguration:
         return _Contribution(occurrence, target, display, rank, depth)
 
     @staticmethod
-    def _crosses_application(target: tuple[str, ...], path: tuple[str, ...], roots: set[tuple[str, ...]]) -> bool:
+    def _crosses_application(target: tuple[str, ...], path: tuple[str, ...], roots: frozenset[tuple[str, ...]]) -> bool:
         """Whether an application root lies below ``target`` on the way to ``path``."""
         return any(len(target) < len(root) <= len(path) and path[: len(root)] == root for root in roots)
 
@@ -841,13 +919,20 @@ class IisConfiguration:
         return names
 
     def _resolve_section(self, section: str, config: EffectiveConfig) -> SectionResult:
+        if section not in config.local_sections:
+            found = self._server_results.get(section)
+            if found is None:
+                found = self._server_results[section] = self._merge(section, self._server_globals(section), frozenset())
+            return found
         contributions = self._contributions(section, config)
         roots = self._application_roots(config.site)
-        key: tuple[object, ...] = (
-            section,
-            tuple((id(c.occurrence), c.target, c.rank) for c in contributions),
-            frozenset(r for r in roots if any(c.target == r for c in contributions)),
-        )
+        # The merge depends on the contributions, where they apply and whether each
+        # applies at an application root (allowDefinition=MachineToApplication).
+        return self._merge(section, contributions, roots)
+
+    def _merge(self, section: str, contributions: list[_Contribution], roots: frozenset[tuple[str, ...]]) -> SectionResult:
+        """Merge contributions, once for each distinct set of them."""
+        key = (section, tuple((id(c.occurrence), c.target, c.rank, c.target in roots) for c in contributions))
         cached = self._cache.get(key)
         if cached is not None:
             return cached

@@ -39,16 +39,16 @@ class CollectionSchema:
     merge_append: bool = True
     allow_duplicates: bool = False
     item: ElementSchema | None = None
+    _keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def key_attributes(self) -> tuple[str, ...]:
         """The attributes that identify an entry: all combined keys, else the first unique key."""
-        if self.item is None:
-            return ()
-        combined = tuple(a.name for a in self.item.attributes.values() if a.combined_key)
-        if combined:
-            return combined
-        return tuple(a.name for a in self.item.attributes.values() if a.unique_key)[:1]
+        if self._keys is None:
+            attributes = list(self.item.attributes.values()) if self.item is not None else []
+            combined = tuple(a.name for a in attributes if a.combined_key)
+            self._keys = combined or tuple(a.name for a in attributes if a.unique_key)[:1]
+        return self._keys
 
     def case_sensitive(self, attribute: str) -> bool:
         if self.item is None or attribute not in self.item.attributes:

@@ -21,6 +21,7 @@ encoded back to its own encoding, with its own BOM, when written.
 from __future__ import annotations
 
 import codecs
+import gc
 import re
 import xml.parsers.expat
 from dataclasses import dataclass, field
@@ -64,7 +65,6 @@ class Element:
     column: int
     attributes: list[AttributeSpan] = field(default_factory=list)
     children: list[Element] = field(default_factory=list)
-    parent: Element | None = None
     end: int = -1
     """Offset just after the element's end (after ``/>`` or after ``</name>``)."""
     end_tag_start: int = -1
@@ -261,7 +261,6 @@ def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) ->
         for index, (name_start, value_start, value_end, quote) in enumerate(spans):
             element.attributes.append(AttributeSpan(attributes[2 * index], attributes[2 * index + 1], name_start, value_start, value_end, quote))
         if stack:
-            element.parent = stack[-1]
             stack[-1].children.append(element)
         else:
             roots.append(element)
@@ -283,6 +282,10 @@ def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) ->
     parser.UnparsedEntityDeclHandler = _refuse_entity
     parser.NotationDeclHandler = _refuse_notation
     parser.ExternalEntityRefHandler = _refuse_external_entity
+    # Parsing allocates one object per element and attribute and frees none: cyclic
+    # garbage collection would only rescan them, so it waits until the tree is built.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         parser.Parse(text, True)
     except _Forbidden as exc:
@@ -299,4 +302,7 @@ def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES) ->
         elif exc.code == xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_UNCLOSED_TOKEN]:
             message = "unclosed token: the file is truncated or a tag is not closed"
         raise ConfigError(name, f"not well-formed XML: {message}", line=exc.lineno, column=exc.offset + 1) from None
+    finally:
+        if collecting:
+            gc.enable()
     return XmlDocument(name=name, raw=raw, text=text, encoding=encoding, bom=bom, root=roots[0])
