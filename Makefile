@@ -22,7 +22,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv link demo test lint ruff mypy yamllint ansible-lint sanity unit molecule benchmark clean
+.PHONY: help venv link demo test lint ruff mypy yamllint ansible-lint changelog-lint sanity unit molecule benchmark clean
 
 help:
 	@echo "make demo   - audit-style listing of the effective IIS settings of the bundled example"
@@ -47,7 +47,7 @@ demo: link
 
 test: lint sanity unit molecule
 
-lint: ruff mypy yamllint ansible-lint
+lint: ruff mypy yamllint ansible-lint changelog-lint
 
 ruff: link
 	ruff check plugins tests benchmarks tools
@@ -55,13 +55,16 @@ ruff: link
 
 mypy: link
 	cd $(COLLECTIONS) && mypy --config-file $(CURDIR)/mypy.ini -p ansible_collections.hardened.iis.plugins
-	mypy --config-file mypy.ini tools benchmarks
+	MYPYPATH=$(COLLECTIONS) mypy --config-file mypy.ini tools benchmarks
 
 yamllint: venv
 	yamllint --strict .
 
 ansible-lint: link
 	ansible-lint --offline --profile production
+
+changelog-lint: venv
+	antsibull-changelog lint
 
 sanity: link
 	$(BIN)/python tools/ansible_test_pip_bootstrap.py
@@ -78,7 +81,7 @@ molecule: link
 	for scenario in $$scenarios; do molecule test -s "$$scenario"; done
 
 benchmark: link
-	python benchmarks/bench_config_engine.py
+	python benchmarks/bench_config_engine.py --json .build/benchmark.json
 
 clean:
 	rm -rf .build .mypy_cache .ruff_cache .pytest_cache .hypothesis tests/output
