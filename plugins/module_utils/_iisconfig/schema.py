@@ -15,6 +15,7 @@ and the rules need when they do not.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from .errors import ConfigError
@@ -157,13 +158,19 @@ class Schema:
         return node
 
 
-def builtin_schema() -> Schema:
-    """The schema the engine knows without any host files."""
+@functools.cache
+def _parsed_builtin() -> Schema:
     from .builtin_schema import BUILTIN_SCHEMA_XML
 
     schema = Schema()
     schema.load_xml("built-in schema", BUILTIN_SCHEMA_XML.encode("utf-8"))
     return schema
+
+
+def builtin_schema() -> Schema:
+    """The schema the engine knows without any host files (parsed once; each caller gets its own table)."""
+    parsed = _parsed_builtin()
+    return Schema(sections=dict(parsed.sections), sources=list(parsed.sources))
 
 
 def load_schema(files: list[tuple[str, bytes]]) -> Schema:
