@@ -94,6 +94,8 @@ class SectionOccurrence:
     file: ConfigFile
     location: Location | None
     order: int
+    missing_source: str | None = None
+    """The path of a ``configSource`` file that could not be found."""
 
 
 @dataclass(eq=False)

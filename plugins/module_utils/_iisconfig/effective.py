@@ -43,8 +43,9 @@ from .sources import (
     FileSource,
     expand,
     join,
+    parent,
 )
-from .xmldoc import Element
+from .xmldoc import Element, parse_document
 
 _CONFIG_PATH_BY_KIND = {
     FileKind.MACHINE: "MACHINE",
@@ -233,6 +234,12 @@ class _Merger:
 
     def merge(self, contributions: list[_Contribution]) -> SectionResult:
         for contribution in contributions:
+            missing = contribution.occurrence.missing_source
+            if missing is not None:
+                here = self.provenance(contribution, contribution.occurrence.element.line)
+                self.diagnostics.append(
+                    Diagnostic("config-source-missing", f"{self.section}: configSource file {missing} is not there; IIS refuses the section", here)
+                )
             if self._section_allows(contribution):
                 self._merge_element(self.result, contribution.occurrence.element, contribution)
             location = contribution.occurrence.location
@@ -688,6 +695,21 @@ class IisConfiguration:
     def _occurrences(self, config_file: ConfigFile) -> list[SectionOccurrence]:
         return config_file.occurrences(self.known_sections, self.known_groups)
 
+    def _with_config_source(self, occurrence: SectionOccurrence) -> SectionOccurrence:
+        """A section kept in another file (``configSource``) read from that file."""
+        source = occurrence.element.get("configSource")
+        if not source:
+            return occurrence
+        path = join(parent(occurrence.file.name), source)
+        raw = self.file_source.read(path) if self.file_source is not None else None
+        if raw is None:
+            return SectionOccurrence(occurrence.section, occurrence.element, occurrence.file, occurrence.location, occurrence.order, missing_source=path)
+        external = ConfigFile(name=path, kind=occurrence.file.kind, document=parse_document(path, raw))
+        expected = occurrence.section.rsplit("/", 1)[-1]
+        if external.document.root.name != expected:
+            raise ConfigError(path, f"configSource file of <{expected}> has the root element <{external.document.root.name}>", line=external.document.root.line)
+        return SectionOccurrence(occurrence.section, external.document.root, external, occurrence.location, occurrence.order)
+
     def _sections_by_path(self, config_file: ConfigFile) -> dict[tuple[str, ...], set[str]]:
         """A file's section names by the folded path of their <location>."""
         found = self._paths.get(id(config_file))
@@ -721,7 +743,7 @@ class IisConfiguration:
         found = self._indexes.get(id(config_file))
         if found is None:
             found = {}
-            for occurrence in self._occurrences(config_file):
+            for occurrence in map(self._with_config_source, self._occurrences(config_file)):
                 segments = occurrence.location.segments if occurrence.location is not None else ()
                 found.setdefault(occurrence.section, {}).setdefault(path_key(segments), []).append(occurrence)
             self._indexes[id(config_file)] = found

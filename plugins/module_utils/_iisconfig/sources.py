@@ -52,6 +52,12 @@ def normalize(path: str) -> str:
     return prefix + "\\".join(parts)
 
 
+def parent(path: str) -> str:
+    """The folder of a Windows path ('' for a bare name)."""
+    normalized = normalize(path)
+    return normalized.rsplit("\\", 1)[0] if "\\" in normalized else ""
+
+
 def join(*parts: str) -> str:
     return normalize("\\".join(p for p in parts if p))
 

@@ -292,3 +292,27 @@ def test_sections_lists_what_applies_at_a_path(host: Host, wrap: Wrap) -> None:
     assert "appSettings" in at_app
     assert "system.webServer/security/requestFiltering" in at_app
     assert "appSettings" not in config.resolve("Default Web Site", "/").sections()
+
+
+def test_config_source_reads_the_section_from_its_own_file(host: Host, wrap: Wrap) -> None:
+    config = host(
+        {
+            APP_WEB_CONFIG: wrap('<appSettings configSource="config\\app.config" />\n<connectionStrings configSource="missing.config" />'),
+            "C:\\apps\\app\\config\\app.config": '<?xml version="1.0"?>\n<appSettings>\n  <add key="mode" value="live" />\n</appSettings>\n',
+        }
+    )
+    effective = config.resolve("Default Web Site", "/app")
+    entry = effective.section("appSettings").find_entry(key="mode")
+    assert entry is not None
+    assert entry.element.value("value") == "live"
+    assert (entry.provenance.file, entry.provenance.line) == ("C:\\apps\\app\\config\\app.config", 3)
+    assert effective.section("connectionStrings").entries == []
+    assert [d.code for d in effective.diagnostics_for("connectionStrings")] == ["config-source-missing"]
+    assert "C:\\apps\\app\\missing.config is not there" in effective.diagnostics_for("connectionStrings")[0].message
+
+
+def test_config_source_with_the_wrong_root_is_an_error(host: Host, wrap: Wrap) -> None:
+    config = host({APP_WEB_CONFIG: wrap('<appSettings configSource="app.config" />'), "C:\\apps\\app\\app.config": "<settings />"})
+    with pytest.raises(ConfigError, match="configSource file of <appSettings> has the root element <settings>") as caught:
+        config.resolve("Default Web Site", "/app").section("appSettings")
+    assert caught.value.file == "C:\\apps\\app\\app.config"
