@@ -38,6 +38,7 @@ META_ATTRIBUTES = frozenset(
         "lockAllElementsExcept",
         "lockItem",
         "configSource",
+        "configProtectionProvider",
     }
 )
 """Attributes that control configuration itself rather than setting a value."""

@@ -240,6 +240,13 @@ class _Merger:
                 self.diagnostics.append(
                     Diagnostic("config-source-missing", f"{self.section}: configSource file {missing} is not there; IIS refuses the section", here)
                 )
+            provider = contribution.occurrence.element.get("configProtectionProvider")
+            if provider is not None:
+                here = self.provenance(contribution, contribution.occurrence.element.line)
+                self.diagnostics.append(
+                    Diagnostic("encrypted-section", f"{self.section} is encrypted with {provider}; its values cannot be read here and are not checked", here)
+                )
+                continue
             if self._section_allows(contribution):
                 self._merge_element(self.result, contribution.occurrence.element, contribution)
             location = contribution.occurrence.location

@@ -316,3 +316,16 @@ def test_config_source_with_the_wrong_root_is_an_error(host: Host, wrap: Wrap) -
     with pytest.raises(ConfigError, match="configSource file of <appSettings> has the root element <settings>") as caught:
         config.resolve("Default Web Site", "/app").section("appSettings")
     assert caught.value.file == "C:\\apps\\app\\app.config"
+
+
+def test_an_encrypted_section_is_reported_not_read(host: Host, wrap: Wrap) -> None:
+    body = (
+        '<connectionStrings configProtectionProvider="RsaProtectedConfigurationProvider">\n'
+        '  <EncryptedData Type="http://www.w3.org/2001/04/xmlenc#Element"><CipherData><CipherValue>AAAA</CipherValue></CipherData></EncryptedData>\n'
+        "</connectionStrings>"
+    )
+    effective = host({APP_WEB_CONFIG: wrap(body)}).resolve("Default Web Site", "/app")
+    section = effective.section("connectionStrings")
+    assert section.attributes == {}
+    assert section.children == {}
+    assert [(d.code, d.provenance.line) for d in effective.diagnostics_for("connectionStrings")] == [("encrypted-section", 3)]
