@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: effective_config
-author: hardened.iis contributors
+author: hardened.iis maintainers (@hardened-iis)
 short_description: Effective IIS settings of a host snapshot, with the file and line that set each
 version_added: 0.1.0
 description:

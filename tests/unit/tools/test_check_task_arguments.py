@@ -5,28 +5,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from tools import check_task_arguments as checker
+
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ANSIBLE_DOC = shutil.which("ansible-doc", path=str(Path(sys.executable).parent)) or "ansible-doc"
-
-
-def _load_checker():
-    spec = importlib.util.spec_from_file_location("check_task_arguments", ROOT / "tools" / "check_task_arguments.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["check_task_arguments"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-checker = _load_checker()
 
 
 @pytest.fixture(scope="module")
