@@ -176,3 +176,30 @@ def test_built_in_schema_agrees_with_a_real_iis_schema() -> None:
         if section in real.sections and real.sections[section].source != "built-in schema":
             compare(ours, real.sections[section], section)
     assert compared > 200
+
+
+def test_a_host_with_real_machine_config_and_iis_schema() -> None:
+    """machine.config declares the ASP.NET sections; IIS_schema.xml gives the defaults."""
+    schema = next((Path(CORPUS) / "schema").glob("IIS_schema*.xml"))
+    machine = next((Path(CORPUS) / "schema").glob("machine.config*"))
+    apphost = Path(CORPUS) / "applicationhost" / "05_dorik84-Web-Server-IIS.config"
+    files = MemoryFiles(
+        {
+            "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config": apphost.read_bytes(),
+            "C:\\Windows\\System32\\inetsrv\\config\\schema\\IIS_schema.xml": schema.read_bytes(),
+            "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Config\\machine.config": machine.read_bytes(),
+            "C:\\inetpub\\wwwroot\\web.config": b'<configuration><location path="sub"><system.web><machineKey validation="MD5" /></system.web></location></configuration>',
+        }
+    )
+    config = IisConfiguration.from_source(files)
+    declaration, rank = config.declarations["system.web/machineKey"]
+    assert (declaration.allow_definition, declaration.line, rank) == ("MachineToApplication", 99, int(FileKind.MACHINE))
+    assert config.schema.section("system.webServer/security/requestFiltering") is not None
+    assert config.schema.section("system.webServer/security/requestFiltering").source == "IIS_schema.xml"  # type: ignore[union-attr]
+    site = config.sites[0].name
+    at_sub = config.resolve(site, "/sub")
+    validation = at_sub.get("system.web/machineKey", "validation")
+    assert (validation.value, validation.provenance.line if validation.provenance else None) == ("SHA1", 257)
+    assert validation.provenance is not None and validation.provenance.config_path == "MACHINE"
+    assert [d.code for d in at_sub.diagnostics_for("system.web/machineKey")] == ["not-allowed-here"]
+    assert at_sub.get("system.webServer/security/requestFiltering", "maxUrl", element="requestLimits").default_source == "IIS_schema.xml"
