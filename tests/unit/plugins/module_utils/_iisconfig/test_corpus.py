@@ -188,7 +188,8 @@ def test_a_host_with_real_machine_config_and_iis_schema() -> None:
             "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config": apphost.read_bytes(),
             "C:\\Windows\\System32\\inetsrv\\config\\schema\\IIS_schema.xml": schema.read_bytes(),
             "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Config\\machine.config": machine.read_bytes(),
-            "C:\\inetpub\\wwwroot\\web.config": b'<configuration><location path="sub"><system.web><machineKey validation="MD5" /></system.web></location></configuration>',
+            "C:\\inetpub\\wwwroot\\web.config": b'<configuration><location path="sub"><system.web><machineKey validation="MD5" />'
+            b"</system.web></location></configuration>",
         }
     )
     config = IisConfiguration.from_source(files)
