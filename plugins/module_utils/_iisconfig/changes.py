@@ -38,6 +38,9 @@ class OverlayFiles:
     def list_dir(self, path: str) -> list[str]:
         return self.base.list_dir(path) if self.base is not None else []
 
+    def exists(self, path: str) -> bool:
+        return normalize(path).casefold() in self.replaced or (self.base is not None and self.base.exists(path))
+
 
 @dataclass(frozen=True)
 class Outcome:

@@ -71,6 +71,9 @@ class FileSource(Protocol):
     def list_dir(self, path: str) -> list[str]:
         """The names of the files in a directory (empty when it does not exist)."""
 
+    def exists(self, path: str) -> bool:
+        """Whether a file or folder exists."""
+
 
 class MemoryFiles:
     """Files held in memory, for tests and for host state received from a gather."""
@@ -81,6 +84,10 @@ class MemoryFiles:
     def read(self, path: str) -> bytes | None:
         found = self._files.get(normalize(path).casefold())
         return found[1] if found else None
+
+    def exists(self, path: str) -> bool:
+        key = normalize(path).casefold()
+        return key in self._files or any(k.startswith(key + "\\") for k in self._files)
 
     def list_dir(self, path: str) -> list[str]:
         prefix = normalize(path).casefold() + "\\"
@@ -125,6 +132,9 @@ class SnapshotFiles:
         if found is None or not found.is_file():
             return None
         return found.read_bytes()
+
+    def exists(self, path: str) -> bool:
+        return self.resolve(path) is not None
 
     def list_dir(self, path: str) -> list[str]:
         found = self.resolve(path)

@@ -1,0 +1,192 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The rule catalog: rules as data (``rules/iis10.yml``), loaded and checked.
+
+The format is documented in docs/rules-format.md. Loading refuses anything it would
+not know how to evaluate, naming the file, the rule and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .expect import Expectation
+
+SEVERITIES = ("low", "medium", "high")
+SCOPES = ("server", "site", "application")
+CHECK_KINDS = ("config", "config_collection", "registry", "feature", "service", "file", "app_pools", "manual")
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
+DEFAULT_CATALOG = Path(__file__).resolve().parents[3] / "rules" / "iis10.yml"
+"""The collection's own catalog (``rules/iis10.yml`` at the collection root)."""
+
+
+class CatalogError(ValueError):
+    """The catalog cannot be used; the message names file, rule and field."""
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: str
+    spec: dict[str, Any]
+    expect: Expectation | None = None
+    """The main expectation (``every`` and ``expect_count`` carry their own)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    scope: str
+    check: Check
+    references: dict[str, list[str]] = field(default_factory=dict)
+    level: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    remediation: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+
+    @property
+    def automated(self) -> bool:
+        return self.check.kind != "manual"
+
+    @property
+    def automated_remediation(self) -> bool:
+        return bool(self.remediation) and "manual" not in self.remediation
+
+
+_REQUIRED = {
+    "config": ("section", "attribute", "expect"),
+    "config_collection": ("section",),
+    "registry": ("path", "name", "expect"),
+    "feature": ("name", "expect"),
+    "service": ("name", "expect"),
+    "file": ("path", "expect"),
+    "app_pools": ("attribute", "expect"),
+    "manual": ("reason", "guidance"),
+}
+_COLLECTION_TESTS = ("contains", "absent", "every", "expect_count")
+
+
+def _parse_check(data: Any, where: str) -> Check:
+    if not isinstance(data, dict) or len(data) != 1:
+        raise CatalogError(f"{where}: 'check' must hold exactly one of {', '.join(CHECK_KINDS)}")
+    kind, spec = next(iter(data.items()))
+    if kind not in CHECK_KINDS:
+        raise CatalogError(f"{where}: unknown check {kind!r} (known: {', '.join(CHECK_KINDS)})")
+    if not isinstance(spec, dict):
+        raise CatalogError(f"{where}: check {kind!r} must be a mapping")
+    missing = [name for name in _REQUIRED[kind] if name not in spec]
+    if missing:
+        raise CatalogError(f"{where}: check {kind!r} lacks {', '.join(missing)}")
+    try:
+        expect = Expectation.parse(spec["expect"], f"{where}.{kind}") if "expect" in spec else None
+        if kind == "config_collection":
+            tests = [t for t in _COLLECTION_TESTS if t in spec]
+            if len(tests) != 1:
+                raise CatalogError(f"{where}: check 'config_collection' needs exactly one of {', '.join(_COLLECTION_TESTS)}")
+            if "every" in spec:
+                every = spec["every"]
+                if not isinstance(every, dict) or "attribute" not in every or "expect" not in every:
+                    raise CatalogError(f"{where}: 'every' needs 'attribute' and 'expect'")
+                Expectation.parse(every["expect"], f"{where}.every")
+            if "expect_count" in spec:
+                Expectation.parse(spec["expect_count"], f"{where}.expect_count")
+            for test in ("contains", "absent"):
+                entries = spec.get(test)
+                if entries is not None and not (isinstance(entries, list) and all(isinstance(e, dict) and e for e in entries)):
+                    raise CatalogError(f"{where}: {test!r} must be a list of entries (mappings of attributes)")
+    except ValueError as exc:
+        raise CatalogError(str(exc)) from None
+    return Check(kind, dict(spec), expect)
+
+
+def _parse_rule(data: Any, where: str) -> Rule:
+    if not isinstance(data, dict):
+        raise CatalogError(f"{where}: a rule must be a mapping")
+    for name in ("id", "title", "severity", "scope", "references", "check", "remediation"):
+        if name not in data:
+            raise CatalogError(f"{where}: missing {name!r}")
+    rule_id = str(data["id"])
+    where = f"{where} ({rule_id})"
+    if not _ID.match(rule_id):
+        raise CatalogError(f"{where}: id must be lowercase letters, digits and dashes")
+    if data["severity"] not in SEVERITIES:
+        raise CatalogError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+    if data["scope"] not in SCOPES:
+        raise CatalogError(f"{where}: scope must be one of {', '.join(SCOPES)}")
+    references = data["references"]
+    if not isinstance(references, dict) or not all(isinstance(v, list) for v in references.values()):
+        raise CatalogError(f"{where}: references must map a benchmark to a list of ids")
+    params = data.get("params") or {}
+    if not isinstance(params, dict):
+        raise CatalogError(f"{where}: params must be a mapping")
+    remediation = data["remediation"]
+    if not isinstance(remediation, dict) or len(remediation) != 1:
+        raise CatalogError(f"{where}: remediation must hold exactly one kind (config, config_collection, registry, feature, manual)")
+    return Rule(
+        id=rule_id,
+        title=str(data["title"]),
+        severity=str(data["severity"]),
+        scope=str(data["scope"]),
+        check=_parse_check(data["check"], f"{where}.check"),
+        references={str(k): [str(i) for i in v] for k, v in references.items()},
+        level=str(data["level"]) if data.get("level") is not None else None,
+        params=dict(params),
+        remediation=dict(remediation),
+        tags=tuple(str(t) for t in data.get("tags") or ()),
+    )
+
+
+@dataclass(frozen=True)
+class Catalog:
+    rules: tuple[Rule, ...]
+    source: str
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def select(self, enabled: list[str] | None = None, disabled: list[str] | None = None) -> tuple[Rule, ...]:
+        """The rules to evaluate; unknown ids are an error naming them."""
+        known = {r.id for r in self.rules}
+        unknown = sorted({*(enabled or []), *(disabled or [])} - known)
+        if unknown:
+            raise CatalogError(f"{self.source}: unknown rule id(s): {', '.join(unknown)}")
+        chosen = [r for r in self.rules if enabled is None or r.id in enabled]
+        return tuple(r for r in chosen if r.id not in set(disabled or ()))
+
+
+def parse_catalog(text: str, source: str) -> Catalog:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise CatalogError(f"{source}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, list):
+        raise CatalogError(f"{source}: the catalog must be a list of rules")
+    rules = tuple(_parse_rule(item, f"{source}: rule {index + 1}") for index, item in enumerate(data))
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            raise CatalogError(f"{source}: rule id {rule.id!r} appears twice")
+        seen.add(rule.id)
+    return Catalog(rules, source)
+
+
+def load_catalog(path: str | Path = DEFAULT_CATALOG) -> Catalog:
+    location = Path(path)
+    try:
+        text = location.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"{location}: cannot read the rule catalog: {exc.strerror}") from None
+    return parse_catalog(text, str(location))

@@ -1,0 +1,325 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Evaluate the rule catalog against one host's state, on the controller.
+
+Each rule is evaluated at its scope: once for the server, once per site, or for
+``application`` rules at every application root and at every other path where a
+``<location>`` tag or a web.config changes the section the rule reads, so that a
+setting undone for one application is caught where it is undone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._iisconfig.configfile import split_path
+from .._iisconfig.effective import EffectiveConfig, EffectiveElement, EffectiveEntry, EffectiveValue, Provenance, Site
+from .._iisconfig.errors import ConfigError
+from .._iisconfig.sources import SnapshotFiles, expand
+from .catalog import Rule
+from .expect import Expectation, substitute
+from .findings import Evidence, Finding
+from .hoststate import HostState
+
+
+def _finding(state: HostState, rule: Rule, status: str, scope: str, evidence: Evidence | None = None) -> Finding:
+    return Finding(
+        host=state.name,
+        rule_id=rule.id,
+        title=rule.title,
+        references=rule.references,
+        severity=rule.severity,
+        status=status,
+        scope=scope,
+        evidence=evidence or Evidence(),
+        remediation=_remediation(rule, scope),
+    )
+
+
+def _remediation(rule: Rule, scope: str) -> str:
+    kind, spec = next(iter(rule.remediation.items()))
+    spec = spec if isinstance(spec, dict) else {}
+    check = rule.check.spec
+    if kind == "config":
+        target = check.get("section", "") + (f"/{check['element']}" if check.get("element") else "")
+        return f"set {target}@{check.get('attribute')} = {substitute(spec.get('value'), rule.params)!r} at {scope}"
+    if kind == "config_collection":
+        target = check.get("section", "") + (f"/{check['element']}" if check.get("element") else "")
+        actions = [f"add {e}" for e in spec.get("add", [])] + [f"remove {e}" for e in spec.get("remove", [])]
+        return f"{target}: {'; '.join(actions) or 'adjust entries'} at {scope}"
+    if kind == "registry":
+        return f"set {check.get('path')}\\{check.get('name')} = {spec.get('value')!r} ({spec.get('type', 'dword')})"
+    if kind == "feature":
+        return f"make Windows feature {check.get('name')} {spec.get('state', 'absent')}"
+    return str(spec.get("guidance", "see the rule's guidance"))
+
+
+def _evidence_from(value: EffectiveValue, expectation: str) -> Evidence:
+    provenance = value.provenance
+    if provenance is None:
+        return Evidence(file=value.describe(), actual=value.value, expected=expectation)
+    return Evidence(provenance.file, provenance.line, provenance.location_path, value.value, expectation)
+
+
+def _from_provenance(provenance: Provenance | None, actual: str, expected: str) -> Evidence:
+    if provenance is None:
+        return Evidence(file="default", actual=actual, expected=expected)
+    return Evidence(provenance.file, provenance.line, provenance.location_path, actual, expected)
+
+
+def _expectation(rule: Rule) -> Expectation:
+    if rule.check.expect is None:
+        raise ValueError(f"rule {rule.id}: check {rule.check.kind} has no expectation")
+    return rule.check.expect
+
+
+def _entry_matches(entry: EffectiveEntry, wanted: dict[str, Any]) -> bool:
+    return all((entry.element.value(str(k)) or "").casefold() == str(v).casefold() for k, v in wanted.items())
+
+
+def _substitute_entry(entry: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    return {str(k): substitute(v, params) for k, v in entry.items()}
+
+
+def _format_entry(wanted: dict[str, Any]) -> str:
+    return " ".join(f'{k}="{v}"' for k, v in wanted.items())
+
+
+def _collection_provenance(collection: EffectiveElement) -> Provenance | None:
+    if collection.entries:
+        return collection.entries[-1].provenance
+    return collection.cleared_at
+
+
+class Evaluator:
+    """Evaluates rules against one host's state."""
+
+    def __init__(self, state: HostState, overrides: dict[str, dict[str, Any]] | None = None) -> None:
+        self.state = state
+        self.overrides = overrides or {}
+
+    def params(self, rule: Rule) -> dict[str, Any]:
+        merged = dict(rule.params)
+        merged.update(self.overrides.get(rule.id, {}))
+        return merged
+
+    # -- scopes --------------------------------------------------------------------------
+    def _sites(self) -> list[Site]:
+        return self.state.configuration.sites
+
+    def _application_paths(self, site: Site, section: str | None) -> list[str]:
+        """Application roots, plus paths where a location or web.config changes ``section``."""
+        configuration = self.state.configuration
+        paths = [application.path for application in site.applications]
+        extra: list[str] = []
+        for location in configuration.apphost.locations:
+            if location.segments and location.segments[0].casefold() == site.name.casefold():
+                extra.append("/" + "/".join(location.segments[1:]))
+        extra.extend(self._web_config_folders(site))
+        seen = {tuple(s.casefold() for s in split_path(p)) for p in paths}
+        for path in extra:
+            key = tuple(s.casefold() for s in split_path(path))
+            if key in seen:
+                continue
+            seen.add(key)
+            if section is not None and section in configuration.resolve(site.name, path).local_sections:
+                paths.append("/" + "/".join(split_path(path)))
+        return paths
+
+    def _web_config_folders(self, site: Site) -> list[str]:
+        files = self.state.files
+        if not isinstance(files, SnapshotFiles):
+            return []
+        found: list[str] = []
+        for application in site.applications:
+            mapped = site.map_path(application.path)
+            if mapped is None:
+                continue
+            folder = files.resolve(expand(mapped[2], self.state.environment))
+            if folder is None or not folder.is_dir():
+                continue
+            for candidate in sorted(folder.rglob("*")):
+                if candidate.name.lower() == "web.config" and candidate.parent != folder:
+                    relative = "/".join(candidate.parent.relative_to(folder).parts)
+                    found.append(application.path.rstrip("/") + "/" + relative)
+        return found
+
+    # -- evaluation ---------------------------------------------------------------------
+    def evaluate(self, rules: tuple[Rule, ...]) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule in rules:
+            try:
+                findings.extend(self._rule(rule))
+            except (ConfigError, KeyError, ValueError) as exc:
+                findings.append(_finding(self.state, rule, "error", "server", Evidence(actual=str(exc))))
+        return findings
+
+    def _rule(self, rule: Rule) -> list[Finding]:
+        if rule.check.kind == "manual":
+            spec = rule.check.spec
+            return [_finding(self.state, rule, "manual", "server", Evidence(actual=str(spec["reason"]), expected=str(spec["guidance"])))]
+        if rule.scope == "server" or rule.check.kind in ("registry", "feature", "service", "app_pools"):
+            return [self._at(rule, "server", None, "/")]
+        sites = self._sites()
+        if not sites:
+            return [_finding(self.state, rule, "not_applicable", "server", Evidence(actual="no sites"))]
+        findings = []
+        section = rule.check.spec.get("section")
+        for site in sites:
+            paths = ["/"] if rule.scope == "site" else self._application_paths(site, section)
+            for path in paths:
+                scope = site.name + ("" if path == "/" else path)
+                findings.append(self._at(rule, scope, site, path))
+        return findings
+
+    def _at(self, rule: Rule, scope: str, site: Site | None, path: str) -> Finding:
+        kind = rule.check.kind
+        params = self.params(rule)
+        if kind in ("config", "config_collection"):
+            configuration = self.state.configuration
+            effective = configuration.server() if site is None else configuration.resolve(site.name, path)
+            if kind == "config":
+                return self._config(rule, scope, effective, site, params)
+            return self._collection(rule, scope, effective, site, params)
+        handler = {"registry": self._registry, "feature": self._feature, "service": self._service, "file": self._file, "app_pools": self._app_pools}[kind]
+        return handler(rule, scope, site, params)
+
+    def _element(self, rule: Rule, site: Site | None) -> str:
+        element = str(rule.check.spec.get("element", ""))
+        return element.replace("{site}", site.name) if site is not None else element
+
+    def _verdict(self, expectation: Expectation, actual: str | None, params: dict[str, Any]) -> str:
+        return "pass" if expectation.holds(actual, params, self.state.system_drive) else "fail"
+
+    def _config(self, rule: Rule, scope: str, effective: EffectiveConfig, site: Site | None, params: dict[str, Any]) -> Finding:
+        spec = rule.check.spec
+        value = effective.get(str(spec["section"]), str(spec["attribute"]), element=self._element(rule, site))
+        expectation = _expectation(rule)
+        status = self._verdict(expectation, value.value, params)
+        return _finding(self.state, rule, status, scope, _evidence_from(value, expectation.describe(params)))
+
+    def _collection(self, rule: Rule, scope: str, effective: EffectiveConfig, site: Site | None, params: dict[str, Any]) -> Finding:
+        spec = rule.check.spec
+        collection = effective.section(str(spec["section"])).element(self._element(rule, site))
+        if "contains" in spec:
+            required = [_substitute_entry(e, params) for e in spec["contains"]]
+            missing = [w for w in required if not any(_entry_matches(entry, w) for entry in collection.entries)]
+            expected = "contains " + "; ".join(_format_entry(w) for w in required)
+            actual = "missing " + "; ".join(_format_entry(w) for w in missing) if missing else "all present"
+            return _finding(self.state, rule, "fail" if missing else "pass", scope, _from_provenance(_collection_provenance(collection), actual, expected))
+        if "absent" in spec:
+            unwanted = [_substitute_entry(e, params) for e in spec["absent"]]
+            present = [(w, entry) for w in unwanted for entry in collection.entries if _entry_matches(entry, w)]
+            expected = "no entry " + "; ".join(_format_entry(w) for w in unwanted)
+            if present:
+                found, entry = present[0]
+                return _finding(self.state, rule, "fail", scope, _from_provenance(entry.provenance, f"present: {_format_entry(found)}", expected))
+            return _finding(self.state, rule, "pass", scope, _from_provenance(_collection_provenance(collection), "none present", expected))
+        if "every" in spec:
+            every = spec["every"]
+            expectation = Expectation.parse(every["expect"], rule.id)
+            offending = []
+            for entry in collection.entries:
+                value = entry.element.element(str(every.get("element", ""))).value(str(every["attribute"]))
+                if not expectation.holds(value, params, self.state.system_drive):
+                    offending.append((entry, value))
+            expected = f"every entry: {every['attribute']} {expectation.describe(params)}"
+            if offending:
+                first, first_value = offending[0]
+                names = ", ".join("/".join(e.key) for e, _value in offending)
+                return _finding(self.state, rule, "fail", scope, _from_provenance(first.provenance, f"{names}: {first_value!r}", expected))
+            return _finding(
+                self.state, rule, "pass", scope, _from_provenance(_collection_provenance(collection), f"{len(collection.entries)} entries comply", expected)
+            )
+        expectation = Expectation.parse(spec["expect_count"], rule.id)
+        count = str(len(collection.entries))
+        status = self._verdict(expectation, count, params)
+        return _finding(
+            self.state, rule, status, scope, _from_provenance(_collection_provenance(collection), count, f"entry count {expectation.describe(params)}")
+        )
+
+    def _registry(self, rule: Rule, scope: str, site: Site | None, params: dict[str, Any]) -> Finding:
+        spec = rule.check.spec
+        present, value = self.state.registry_value(str(spec["path"]), str(spec["name"]))
+        actual = str(value) if present else (str(spec["default"]) if "default" in spec else None)
+        expectation = _expectation(rule)
+        where = f"registry {spec['path']}\\{spec['name']}" + ("" if present else " (not set: Windows default)" if "default" in spec else " (not set)")
+        return _finding(
+            self.state, rule, self._verdict(expectation, actual, params), scope, Evidence(file=where, actual=actual, expected=expectation.describe(params))
+        )
+
+    def _feature(self, rule: Rule, scope: str, site: Site | None, params: dict[str, Any]) -> Finding:
+        name = str(rule.check.spec["name"])
+        actual = self.state.feature(name)
+        expectation = _expectation(rule)
+        if actual is None:
+            return _finding(
+                self.state,
+                rule,
+                "error",
+                scope,
+                Evidence(file="features", actual=f"the host state does not list feature {name}", expected=expectation.describe(params)),
+            )
+        return _finding(
+            self.state,
+            rule,
+            self._verdict(expectation, actual, params),
+            scope,
+            Evidence(file=f"feature {name}", actual=actual, expected=expectation.describe(params)),
+        )
+
+    def _service(self, rule: Rule, scope: str, site: Site | None, params: dict[str, Any]) -> Finding:
+        spec = rule.check.spec
+        service = self.state.service(str(spec["name"]))
+        expectation = _expectation(rule)
+        field_name = str(spec.get("field", "state"))
+        actual = service.get(field_name) if service is not None else "absent"
+        return _finding(
+            self.state,
+            rule,
+            self._verdict(expectation, actual, params),
+            scope,
+            Evidence(file=f"service {spec['name']}", actual=actual, expected=expectation.describe(params)),
+        )
+
+    def _file(self, rule: Rule, scope: str, site: Site | None, params: dict[str, Any]) -> Finding:
+        spec = rule.check.spec
+        expectation = _expectation(rule)
+        path = str(spec["path"])
+        if "{site_root}" in path:
+            roots = [s for s in ([site] if site is not None else self._sites())]
+            mapped = [s.map_path("/") for s in roots]
+            path = path.replace("{site_root}", mapped[0][2] if mapped and mapped[0] is not None else "")
+        expanded = expand(path, self.state.environment)
+        actual = "present" if self.state.files.exists(expanded) else "absent"
+        return _finding(
+            self.state, rule, self._verdict(expectation, actual, params), scope, Evidence(file=expanded, actual=actual, expected=expectation.describe(params))
+        )
+
+    def _app_pools(self, rule: Rule, scope: str, site: Site | None, params: dict[str, Any]) -> Finding:
+        spec = rule.check.spec
+        expectation = _expectation(rule)
+        pools = self.state.configuration.server().section("system.applicationHost/applicationPools")
+        defaults = pools.child("applicationPoolDefaults")
+        element, _, attribute = str(spec["attribute"]).rpartition("/")
+        offending = []
+        for entry in pools.entries:
+            value = entry.element.element(element).get(attribute)
+            if value.is_default:
+                value = defaults.element(element).get(attribute)
+            if not expectation.holds(value.value, params, self.state.system_drive):
+                offending.append((entry, value.value))
+        expected = f"every application pool: {spec['attribute']} {expectation.describe(params)}"
+        if offending:
+            entry = offending[0][0]
+            names = ", ".join(f"{e.element.value('name')}={a}" for e, a in offending)
+            return _finding(self.state, rule, "fail", scope, _from_provenance(entry.provenance, names, expected))
+        return _finding(
+            self.state,
+            rule,
+            "pass",
+            scope,
+            Evidence(file="system.applicationHost/applicationPools", actual=f"{len(pools.entries)} pools comply", expected=expected),
+        )

@@ -1,0 +1,136 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Host state: everything the rules read about one host.
+
+A host snapshot is a directory: ``files/`` mirrors the host's drives
+(``files/C/Windows/System32/inetsrv/config/applicationHost.config``) and ``state.yml``
+holds what is not a file (see docs/host-state.md): environment, OS facts, IIS version,
+registry values under the watched keys, Windows features and services. A live gather
+returns the same document, with the files' contents inline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .._iisconfig.effective import IisConfiguration
+from .._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, SnapshotFiles
+
+STATE_KEYS = ("host", "collected_at", "environment", "os", "iis", "registry", "features", "services")
+FEATURE_STATES = ("installed", "absent")
+
+
+class HostStateError(ValueError):
+    """The host state is malformed; the message names the file and the key."""
+
+
+def _fold_keys(mapping: dict[str, Any]) -> dict[str, Any]:
+    return {str(k).casefold(): v for k, v in mapping.items()}
+
+
+@dataclass
+class HostState:
+    name: str
+    files: FileSource
+    environment: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENVIRONMENT))
+    os: dict[str, Any] = field(default_factory=dict)
+    iis: dict[str, Any] = field(default_factory=dict)
+    registry: dict[str, dict[str, Any]] = field(default_factory=dict)
+    features: dict[str, str] = field(default_factory=dict)
+    services: dict[str, dict[str, str]] = field(default_factory=dict)
+    source: str = ""
+    _configuration: IisConfiguration | None = None
+
+    def __post_init__(self) -> None:
+        self._registry = {k.casefold(): _fold_keys(v) for k, v in self.registry.items()}
+        self._features = _fold_keys(self.features)
+        self._services = _fold_keys(self.services)
+
+    @property
+    def configuration(self) -> IisConfiguration:
+        """The host's IIS configuration, read once."""
+        if self._configuration is None:
+            self._configuration = IisConfiguration.from_source(self.files, self.environment)
+        return self._configuration
+
+    @property
+    def system_drive(self) -> str:
+        return str(self.environment.get("SystemDrive", "C:"))
+
+    def registry_value(self, path: str, name: str) -> tuple[bool, Any]:
+        """(present, value) of a registry value; key paths and names compare without case."""
+        values = self._registry.get(path.casefold().replace("hkey_local_machine\\", "hklm\\"))
+        if values is None or name.casefold() not in values:
+            return False, None
+        return True, values[name.casefold()]
+
+    def feature(self, name: str) -> str | None:
+        """'installed', 'absent', or None when the host state does not say."""
+        found = self._features.get(name.casefold())
+        return str(found) if found is not None else None
+
+    def service(self, name: str) -> dict[str, str] | None:
+        found = self._services.get(name.casefold())
+        return dict(found) if found is not None else None
+
+
+def _check_mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise HostStateError(f"{where} must be a mapping, not {type(value).__name__}")
+    return value
+
+
+def state_from_document(document: Any, files: FileSource, source: str, default_name: str) -> HostState:
+    """Build host state from a state document (``state.yml`` or a gather result)."""
+    data = _check_mapping(document, source)
+    unknown = sorted(set(data) - set(STATE_KEYS))
+    if unknown:
+        raise HostStateError(f"{source}: unknown key(s) {', '.join(unknown)} (known: {', '.join(STATE_KEYS)})")
+    registry = _check_mapping(data.get("registry"), f"{source}: registry")
+    for key, values in registry.items():
+        _check_mapping(values, f"{source}: registry[{key!r}]")
+    features = _check_mapping(data.get("features"), f"{source}: features")
+    for name, state in features.items():
+        if state not in FEATURE_STATES:
+            raise HostStateError(f"{source}: features[{name!r}] must be one of {', '.join(FEATURE_STATES)}, not {state!r}")
+    services = _check_mapping(data.get("services"), f"{source}: services")
+    for name, service in services.items():
+        _check_mapping(service, f"{source}: services[{name!r}]")
+    environment = dict(DEFAULT_ENVIRONMENT)
+    environment.update({str(k): str(v) for k, v in _check_mapping(data.get("environment"), f"{source}: environment").items()})
+    return HostState(
+        name=str(data.get("host") or default_name),
+        files=files,
+        environment=environment,
+        os=_check_mapping(data.get("os"), f"{source}: os"),
+        iis=_check_mapping(data.get("iis"), f"{source}: iis"),
+        registry={str(k): dict(v) for k, v in registry.items()},
+        features={str(k): str(v) for k, v in features.items()},
+        services={str(k): {str(a): str(b) for a, b in v.items()} for k, v in services.items()},
+        source=source,
+    )
+
+
+def load_snapshot(directory: str | Path, name: str | None = None) -> HostState:
+    """Host state from a snapshot directory."""
+    root = Path(directory)
+    if not (root / "files").is_dir():
+        raise HostStateError(f"{root}: not a host snapshot (no 'files' directory)")
+    state_file = root / "state.yml"
+    document: Any = {}
+    if state_file.is_file():
+        try:
+            document = yaml.safe_load(state_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark is not None else ""
+            raise HostStateError(f"{state_file}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    return state_from_document(document, SnapshotFiles(root / "files"), str(state_file), name or root.name)
