@@ -11,6 +11,7 @@ web.config. This module reads what the file says; how files combine is the job o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -46,6 +47,37 @@ META_ATTRIBUTES = frozenset(
 
 def is_meta_attribute(name: str) -> bool:
     return name in META_ATTRIBUTES or name.startswith("xmlns") or ":" in name
+
+
+_STEP = re.compile(r"""([^\[/]+)((?:\[@[^=\]]+=(?:'[^']*'|"[^"]*")\])*)""")
+_PREDICATE = re.compile(r"""\[@([^=\]]+)=(?:'([^']*)'|"([^"]*)")\]""")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of an element path: a name and, for collection items, key values."""
+
+    name: str
+    keys: tuple[tuple[str, str], ...] = ()
+
+
+def parse_element_path(path: str) -> list[Step]:
+    """``a/b[@name='x']/c`` → steps. Quoted values may contain slashes."""
+    steps: list[Step] = []
+    position = 0
+    path = path.strip("/")
+    while position < len(path):
+        match = _STEP.match(path, position)
+        if match is None:
+            raise ValueError(f"invalid element path {path!r} at offset {position}")
+        keys = tuple((m.group(1), m.group(2) if m.group(2) is not None else m.group(3)) for m in _PREDICATE.finditer(match.group(2)))
+        steps.append(Step(match.group(1).strip(), keys))
+        position = match.end()
+        if position < len(path):
+            if path[position] != "/":
+                raise ValueError(f"invalid element path {path!r} at offset {position}")
+            position += 1
+    return steps
 
 
 def split_path(path: str) -> tuple[str, ...]:

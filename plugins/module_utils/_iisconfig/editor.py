@@ -26,40 +26,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from .configfile import is_meta_attribute, path_key, split_path
+from .configfile import Step, is_meta_attribute, parse_element_path, path_key, split_path
 from .errors import ConfigError, EditError
 from .schema import CollectionSchema, ElementSchema, Schema, builtin_schema
 from .xmldoc import Element, XmlDocument, parse_document
-
-_STEP = re.compile(r"""([^\[/]+)((?:\[@[^=\]]+=(?:'[^']*'|"[^"]*")\])*)""")
-_PREDICATE = re.compile(r"""\[@([^=\]]+)=(?:'([^']*)'|"([^"]*)")\]""")
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of an element path: a name and, for collection items, key values."""
-
-    name: str
-    keys: tuple[tuple[str, str], ...] = ()
-
-
-def parse_element_path(path: str) -> list[Step]:
-    """``a/b[@name='x']/c`` → steps. Quoted values may contain slashes."""
-    steps: list[Step] = []
-    position = 0
-    path = path.strip("/")
-    while position < len(path):
-        match = _STEP.match(path, position)
-        if match is None:
-            raise ValueError(f"invalid element path {path!r} at offset {position}")
-        keys = tuple((m.group(1), m.group(2) if m.group(2) is not None else m.group(3)) for m in _PREDICATE.finditer(match.group(2)))
-        steps.append(Step(match.group(1).strip(), keys))
-        position = match.end()
-        if position < len(path):
-            if path[position] != "/":
-                raise ValueError(f"invalid element path {path!r} at offset {position}")
-            position += 1
-    return steps
 
 
 def escape_attribute(value: str, quote: bytes = b'"') -> bytes:

@@ -29,6 +29,7 @@ from .configfile import (
     SectionDeclaration,
     SectionOccurrence,
     is_meta_attribute,
+    parse_element_path,
     path_key,
     split_path,
 )
@@ -143,11 +144,29 @@ class EffectiveElement:
         return EffectiveElement(name=name, schema=schema)
 
     def element(self, path: str) -> EffectiveElement:
-        """A descendant element by slash-separated path (``requestLimits/headerLimits``)."""
-        node = self
-        for name in split_path(path):
-            node = node.child(name)
-        return node
+        """A descendant element by path: ``requestLimits/headerLimits``, or through a
+        collection item by key, ``site[@name='Default Web Site']/logFile``.
+
+        Below an item, attributes the item does not set come from the collection's
+        default element (``siteDefaults``, ``applicationPoolDefaults``) as IIS applies
+        them, with that element's provenance.
+        """
+        node: EffectiveElement = self
+        defaults: EffectiveElement | None = None
+        for step in parse_element_path(path):
+            collection = node.schema.collection if node.schema is not None else None
+            if step.keys and collection is not None and step.name in collection.add_names:
+                entry = node.find_entry(**dict(step.keys))
+                defaults = node.child(collection.default_element) if collection.default_element else None
+                node = entry.element if entry is not None else EffectiveElement(name=step.name, schema=collection.item)
+            else:
+                node = node.child(step.name)
+                defaults = defaults.child(step.name) if defaults is not None else None
+        if defaults is None or not defaults.attributes:
+            return node
+        merged = EffectiveElement(name=node.name, schema=node.schema, attributes={**defaults.attributes, **node.attributes})
+        merged.children, merged.entries, merged.cleared_at = node.children, node.entries, node.cleared_at
+        return merged
 
     def find_entry(self, **key: str) -> EffectiveEntry | None:
         """The first collection entry whose attributes equal ``key`` (without case)."""
@@ -580,6 +599,11 @@ class EffectiveConfig:
     _local: set[str] | None = None
 
     @property
+    def sections_set_here(self) -> set[str]:
+        """Sections that a <location> for exactly this path, or the web.config of this folder, sets."""
+        return self.configuration._sections_set_at(self)
+
+    @property
     def local_sections(self) -> set[str]:
         """Sections set here by a <location> or a web.config (the rest are server-wide)."""
         if self._local is None:
@@ -726,6 +750,14 @@ class IisConfiguration:
                 for key in by_path:
                     found.setdefault(key, set()).add(section)
             self._paths[id(config_file)] = found
+        return found
+
+    def _sections_set_at(self, config: EffectiveConfig) -> set[str]:
+        found: set[str] = set()
+        for level in config.files:
+            relative = config.target[len(level.base) :]
+            if relative or level.file.kind == FileKind.WEB:
+                found |= self._sections_by_path(level.file).get(relative, set())
         return found
 
     def _local_sections(self, config: EffectiveConfig) -> set[str]:

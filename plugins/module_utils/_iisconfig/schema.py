@@ -40,6 +40,8 @@ class CollectionSchema:
     merge_append: bool = True
     allow_duplicates: bool = False
     item: ElementSchema | None = None
+    default_element: str | None = None
+    """The sibling element holding defaults for every item (``siteDefaults``, ``applicationPoolDefaults``)."""
     _keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -118,6 +120,7 @@ def _read_element(node: Element, target: ElementSchema, source: str) -> None:
                 merge_append=_bool(child.get("mergeAppend"), True),
                 allow_duplicates=_bool(child.get("allowDuplicates"), False),
                 item=item,
+                default_element=child.get("defaultElement") or None,
             )
 
 

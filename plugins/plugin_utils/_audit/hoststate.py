@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from .._iisconfig.effective import IisConfiguration
-from .._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, SnapshotFiles
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import IisConfiguration
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, SnapshotFiles
 
 STATE_KEYS = ("host", "collected_at", "environment", "os", "iis", "registry", "features", "services")
 FEATURE_STATES = ("installed", "absent")

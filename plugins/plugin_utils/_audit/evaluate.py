@@ -14,10 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._iisconfig.configfile import split_path
-from .._iisconfig.effective import EffectiveConfig, EffectiveElement, EffectiveEntry, EffectiveValue, Provenance, Site
-from .._iisconfig.errors import ConfigError
-from .._iisconfig.sources import SnapshotFiles, expand
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.configfile import split_path
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import (
+    EffectiveConfig,
+    EffectiveElement,
+    EffectiveEntry,
+    EffectiveValue,
+    Provenance,
+    Site,
+)
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, expand
+
 from .catalog import Rule
 from .expect import Expectation, substitute
 from .findings import Evidence, Finding
@@ -124,7 +132,7 @@ class Evaluator:
             if key in seen:
                 continue
             seen.add(key)
-            if section is not None and section in configuration.resolve(site.name, path).local_sections:
+            if section is not None and section in configuration.resolve(site.name, path).sections_set_here:
                 paths.append("/" + "/".join(split_path(path)))
         return paths
 
@@ -289,7 +297,7 @@ class Evaluator:
         expectation = _expectation(rule)
         path = str(spec["path"])
         if "{site_root}" in path:
-            roots = [s for s in ([site] if site is not None else self._sites())]
+            roots = [site] if site is not None else self._sites()
             mapped = [s.map_path("/") for s in roots]
             path = path.replace("{site_root}", mapped[0][2] if mapped and mapped[0] is not None else "")
         expanded = expand(path, self.state.environment)
@@ -303,7 +311,7 @@ class Evaluator:
         expectation = _expectation(rule)
         pools = self.state.configuration.server().section("system.applicationHost/applicationPools")
         defaults = pools.child("applicationPoolDefaults")
-        element, _, attribute = str(spec["attribute"]).rpartition("/")
+        element, _slash, attribute = str(spec["attribute"]).rpartition("/")
         offending = []
         for entry in pools.entries:
             value = entry.element.element(element).get(attribute)

@@ -1,0 +1,112 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin for hardened.iis.audit: evaluate the rule catalog on the controller."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import MemoryFiles
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot, state_from_document
+
+ARGUMENT_SPEC: dict[str, Any] = {
+    "snapshot": {"type": "path"},
+    "host_state": {"type": "dict"},
+    "catalog": {"type": "path"},
+    "rules": {"type": "list", "elements": "str"},
+    "skip_rules": {"type": "list", "elements": "str"},
+    "params": {"type": "dict", "default": {}},
+    "exceptions": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "rule": {"type": "str", "required": True},
+            "scope": {"type": "str", "default": "*"},
+            "reason": {"type": "str", "required": True},
+            "expires": {"type": "str"},
+        },
+    },
+    "today": {"type": "str"},
+}
+
+
+def host_state_from_gather(result: dict[str, Any], host: str) -> HostState:
+    """Host state from the result of hardened.iis.iis_host_state (files inline, base64)."""
+    files: dict[str, bytes] = {}
+    for index, item in enumerate(result.get("files") or []):
+        if not isinstance(item, dict) or "path" not in item or "content" not in item:
+            raise HostStateError(f"{host}: gather result files[{index}] needs 'path' and 'content'")
+        try:
+            files[str(item["path"])] = base64.b64decode(str(item["content"]), validate=True)
+        except binascii.Error:
+            raise HostStateError(f"{host}: gather result files[{index}] ({item['path']}): content is not base64") from None
+    return state_from_document(result.get("state") or {}, MemoryFiles(files), f"{host} (gathered)", host)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        host = str(task_vars.get("inventory_hostname", "localhost"))
+        try:
+            state = self._state(args, task_vars, host)
+            catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
+            rules = catalog.select(args["rules"], args["skip_rules"])
+            unknown = sorted(set(args["params"]) - {r.id for r in catalog.rules})
+            if unknown:
+                raise CatalogError(f"params: unknown rule id(s) {', '.join(unknown)}")
+            exceptions = [RuleException.parse(e, f"exceptions[{i}]") for i, e in enumerate(args["exceptions"])]
+            unknown = sorted({e.rule for e in exceptions} - {r.id for r in catalog.rules})
+            if unknown:
+                raise CatalogError(f"exceptions: unknown rule id(s) {', '.join(unknown)}")
+            today = datetime.date.fromisoformat(args["today"]) if args["today"] else datetime.date.today()
+            findings = Evaluator(state, args["params"]).evaluate(rules)
+        except (CatalogError, HostStateError, ConfigError, ValueError) as exc:
+            result.update(failed=True, msg=f"audit of {host}: {exc}")
+            return result
+        apply_exceptions(findings, exceptions, today)
+        rows = [f.as_dict() for f in findings]
+        totals = score(findings)
+        result.update(
+            changed=False,
+            findings=rows,
+            score={
+                "passed": totals.passed,
+                "failed": totals.failed,
+                "manual": totals.manual,
+                "excepted": totals.excepted,
+                "errors": totals.errors,
+                "not_applicable": totals.not_applicable,
+                "score": totals.value,
+            },
+        )
+        return result
+
+    def _state(self, args: dict[str, Any], task_vars: dict[str, Any], host: str) -> HostState:
+        snapshot = args["snapshot"]
+        if not snapshot and task_vars.get("hardened_iis_snapshot"):
+            # Host variables reach an action plugin untemplated.
+            snapshot = self._templar.template(task_vars["hardened_iis_snapshot"])
+        if snapshot:
+            return load_snapshot(str(snapshot), host)
+        if args["host_state"]:
+            return host_state_from_gather(args["host_state"], host)
+        raise HostStateError(
+            f"{host} has no snapshot (option 'snapshot' or host variable 'hardened_iis_snapshot') and no 'host_state' "
+            "from hardened.iis.iis_host_state; nothing to audit"
+        )

@@ -1,0 +1,131 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+---
+module: audit
+short_description: Audit an IIS host against the hardened baseline (CIS IIS 10, DISA IIS 10.0 STIGs)
+version_added: 0.1.0
+description:
+  - Reads the host's state, from its snapshot (host variable C(hardened_iis_snapshot)) or from the
+    result of the P(hardened.iis.iis_host_state#module) gather, and evaluates the rule catalog on the
+    controller. Returns one finding per rule and scope (server, site, or application path where a
+    C(<location>) or web.config changes the setting the rule reads).
+  - Never changes the host. This is an action plugin; the evaluation runs on the controller.
+author: hardened.iis maintainers (@hardened-iis)
+options:
+  snapshot:
+    description:
+      - Snapshot directory of the host (C(files/) mirroring its drives, and C(state.yml)).
+      - Defaults to the host variable C(hardened_iis_snapshot).
+    type: path
+  host_state:
+    description:
+      - The result of P(hardened.iis.iis_host_state#module) for a live host. Used when no snapshot is given.
+    type: dict
+  catalog:
+    description: The rule catalog to evaluate. Defaults to the collection's C(rules/iis10.yml).
+    type: path
+  rules:
+    description: Only these rule ids (default all). An unknown id is an error.
+    type: list
+    elements: str
+  skip_rules:
+    description: Rule ids not to evaluate. An unknown id is an error.
+    type: list
+    elements: str
+  params:
+    description:
+      - Organisation values by rule id, overriding the C(params) of that rule in the catalog.
+      - For example C(iis-request-max-url) mapped to C(max_url) 2048 sets a stricter URL length limit.
+    type: dict
+    default: {}
+  exceptions:
+    description:
+      - Accepted deviations. A failing finding whose rule and scope match an unexpired exception is reported as C(excepted);
+        an expired one stays C(fail) and shows the exception.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      rule:
+        description: The rule id.
+        type: str
+        required: true
+      scope:
+        description: The scope (C(server), a site name, or C(site/path)); C(*) globs allowed.
+        type: str
+        default: "*"
+      reason:
+        description: Why the deviation is accepted.
+        type: str
+        required: true
+      expires:
+        description: The last day the exception holds (YYYY-MM-DD).
+        type: str
+  today:
+    description: The date exceptions are judged against (YYYY-MM-DD). Defaults to the controller's date.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    details: The audit never changes anything.
+  diff_mode:
+    support: none
+  platform:
+    platforms: windows
+notes:
+  - The findings format is documented by C(schemas/findings.schema.json) in the collection.
+seealso:
+  - module: hardened.iis.iis_host_state
+"""
+
+EXAMPLES = r"""
+- name: Audit a host read from its snapshot
+  hardened.iis.audit:
+    snapshot: /evidence/web01
+    exceptions:
+      - rule: iis-directory-browsing-off
+        scope: Default Web Site/downloads
+        reason: Public download index, approved by change CHG-1234
+        expires: "2027-03-31"
+  register: audit
+
+- name: Audit a live host
+  block:
+    - name: Read the host's state in one call
+      hardened.iis.iis_host_state:
+      register: gathered
+    - name: Evaluate the baseline on the controller
+      hardened.iis.audit:
+        host_state: "{{ gathered }}"
+"""
+
+RETURN = r"""
+findings:
+  description: One finding per rule and scope, in the shared findings format.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - host: web01
+      rule_id: iis-directory-browsing-off
+      title: Directory browsing is disabled
+      references: {cis_iis10: ["1.3"], stig: ["V-218778"]}
+      severity: medium
+      status: fail
+      scope: Default Web Site/shop
+      evidence:
+        file: C:\Windows\System32\inetsrv\config\applicationHost.config
+        line: 322
+        location_path: Default Web Site/shop
+        actual: "true"
+        expected: equals 'false'
+      remediation: set system.webServer/directoryBrowse@enabled = 'false' at Default Web Site/shop
+score:
+  description: Counts per status and the score, passed / (passed + failed).
+  returned: always
+  type: dict
+  sample: {passed: 40, failed: 12, manual: 30, excepted: 1, errors: 0, not_applicable: 2, score: 0.7692}
+"""
