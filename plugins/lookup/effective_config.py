@@ -83,6 +83,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
 from ansible_collections.hardened.iis.plugins.plugin_utils._effective_report import DEFAULT_SETTINGS, Setting, load_snapshot, report
 
 
@@ -100,6 +101,6 @@ class LookupModule(LookupBase):
             host = self.get_option("host") or snapshot.name
             try:
                 rows.extend(report(load_snapshot(snapshot), host, settings))
-            except (ConfigError, FileNotFoundError, KeyError) as exc:
+            except (ConfigError, HostStateError, KeyError) as exc:
                 raise AnsibleLookupError(f"hardened.iis.effective_config: {exc}") from None
         return rows

@@ -25,7 +25,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective 
     EffectiveValue,
     IisConfiguration,
 )
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, expand
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit import hoststate
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,9 @@ DEFAULT_SETTINGS: tuple[Setting, ...] = (
 """Security-relevant settings, for the demo and for a first look at a server."""
 
 
-def load_snapshot(snapshot: str | Path, environment: dict[str, str] | None = None) -> IisConfiguration:
-    """A host's IIS configuration from a snapshot directory (``<snapshot>/files/C/...``)."""
-    root = Path(snapshot)
-    if not (root / "files").is_dir():
-        raise FileNotFoundError(f"{root}: not a host snapshot (no 'files' directory)")
-    return IisConfiguration.from_source(SnapshotFiles(root / "files"), environment)
+def load_snapshot(snapshot: str | Path) -> IisConfiguration:
+    """A host's IIS configuration from a snapshot directory (``files/`` and ``state.yml``)."""
+    return hoststate.load_snapshot(snapshot).configuration
 
 
 def scopes(config: IisConfiguration) -> list[tuple[str, str]]:
@@ -108,33 +105,12 @@ def scopes(config: IisConfiguration) -> list[tuple[str, str]]:
         path = "/" + "/".join(location.segments[1:])
         found.append((site_name, path))
     for site in config.sites:
-        for application in site.applications:
-            found.extend((site.name, path) for path in _web_config_folders(config, site.name, application.path))
+        found.extend((site.name, path) for path in config.web_config_folders(site))
     unique: dict[tuple[str, str], tuple[str, str]] = {}
     for site_name, path in found:
         key = (site_name.casefold(), "/" + "/".join(s.casefold() for s in split_path(path)))
         unique.setdefault(key, (site_name, "/" + "/".join(split_path(path))))
     return sorted(unique.values(), key=lambda s: (s[0].casefold(), s[1].casefold()))
-
-
-def _web_config_folders(config: IisConfiguration, site: str, app_path: str) -> list[str]:
-    """URL paths below an application whose folder holds a web.config (snapshot hosts only)."""
-    source = config.file_source
-    if not isinstance(source, SnapshotFiles):
-        return []
-    mapped = config.site(site).map_path(app_path)
-    if mapped is None:
-        return []
-    physical = expand(mapped[2], config.environment)
-    folder = source.resolve(physical)
-    if folder is None or not folder.is_dir():
-        return []
-    paths = []
-    for web_config in sorted(folder.rglob("*")):
-        if web_config.name.lower() == "web.config" and web_config.parent != folder:
-            relative = web_config.parent.relative_to(folder).parts
-            paths.append(app_path.rstrip("/") + "/" + "/".join(relative))
-    return paths
 
 
 def _collection_source(collection: EffectiveElement) -> str:

@@ -41,6 +41,9 @@ class OverlayFiles:
     def exists(self, path: str) -> bool:
         return normalize(path).casefold() in self.replaced or (self.base is not None and self.base.exists(path))
 
+    def find(self, folder: str, name: str) -> list[str]:
+        return self.base.find(folder, name) if self.base is not None else []
+
 
 @dataclass(frozen=True)
 class Outcome:

@@ -44,6 +44,7 @@ from .sources import (
     FileSource,
     expand,
     join,
+    normalize,
     parent,
 )
 from .xmldoc import Element, parse_document
@@ -859,6 +860,22 @@ class IisConfiguration:
             if path is not None:
                 paths.append(path)
         return paths
+
+    def web_config_folders(self, site: Site) -> list[str]:
+        """URL paths below each application whose folder holds a web.config (other than its root)."""
+        if self.file_source is None:
+            return []
+        found: list[str] = []
+        for application in site.applications:
+            mapped = site.map_path(application.path)
+            if mapped is None:
+                continue
+            root = normalize(expand(mapped[2], self.environment))
+            for path in self.file_source.find(root, "web.config"):
+                relative = normalize(path)[len(root) + 1 :].split("\\")[:-1]
+                if relative:
+                    found.append(application.path.rstrip("/") + "/" + "/".join(relative))
+        return found
 
     def _web_config_path(self, site: Site, url_path: str) -> str | None:
         mapped = site.map_path(url_path)

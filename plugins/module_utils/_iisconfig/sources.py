@@ -74,6 +74,9 @@ class FileSource(Protocol):
     def exists(self, path: str) -> bool:
         """Whether a file or folder exists."""
 
+    def find(self, folder: str, name: str) -> list[str]:
+        """Windows paths of the files called ``name`` (without case) anywhere below ``folder``."""
+
 
 class MemoryFiles:
     """Files held in memory, for tests and for host state received from a gather."""
@@ -88,6 +91,11 @@ class MemoryFiles:
     def exists(self, path: str) -> bool:
         key = normalize(path).casefold()
         return key in self._files or any(k.startswith(key + "\\") for k in self._files)
+
+    def find(self, folder: str, name: str) -> list[str]:
+        prefix = normalize(folder).casefold() + "\\"
+        wanted = "\\" + name.casefold()
+        return sorted(original for key, (original, _content) in self._files.items() if key.startswith(prefix) and key.endswith(wanted))
 
     def list_dir(self, path: str) -> list[str]:
         prefix = normalize(path).casefold() + "\\"
@@ -135,6 +143,17 @@ class SnapshotFiles:
 
     def exists(self, path: str) -> bool:
         return self.resolve(path) is not None
+
+    def find(self, folder: str, name: str) -> list[str]:
+        found = self.resolve(folder)
+        if found is None or not found.is_dir():
+            return []
+        base = normalize(folder)
+        return sorted(
+            join(base, *candidate.relative_to(found).parts)
+            for candidate in found.rglob("*")
+            if candidate.name.casefold() == name.casefold() and candidate.is_file()
+        )
 
     def list_dir(self, path: str) -> list[str]:
         found = self.resolve(path)

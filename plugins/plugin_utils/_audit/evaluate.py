@@ -24,7 +24,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective 
     Site,
 )
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, expand
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import expand
 
 from .catalog import Rule
 from .expect import Expectation, substitute
@@ -125,7 +125,7 @@ class Evaluator:
         for location in configuration.apphost.locations:
             if location.segments and location.segments[0].casefold() == site.name.casefold():
                 extra.append("/" + "/".join(location.segments[1:]))
-        extra.extend(self._web_config_folders(site))
+        extra.extend(configuration.web_config_folders(site))
         seen = {tuple(s.casefold() for s in split_path(p)) for p in paths}
         for path in extra:
             key = tuple(s.casefold() for s in split_path(path))
@@ -135,24 +135,6 @@ class Evaluator:
             if section is not None and section in configuration.resolve(site.name, path).sections_set_here:
                 paths.append("/" + "/".join(split_path(path)))
         return paths
-
-    def _web_config_folders(self, site: Site) -> list[str]:
-        files = self.state.files
-        if not isinstance(files, SnapshotFiles):
-            return []
-        found: list[str] = []
-        for application in site.applications:
-            mapped = site.map_path(application.path)
-            if mapped is None:
-                continue
-            folder = files.resolve(expand(mapped[2], self.state.environment))
-            if folder is None or not folder.is_dir():
-                continue
-            for candidate in sorted(folder.rglob("*")):
-                if candidate.name.lower() == "web.config" and candidate.parent != folder:
-                    relative = "/".join(candidate.parent.relative_to(folder).parts)
-                    found.append(application.path.rstrip("/") + "/" + relative)
-        return found
 
     # -- evaluation ---------------------------------------------------------------------
     def evaluate(self, rules: tuple[Rule, ...]) -> list[Finding]:

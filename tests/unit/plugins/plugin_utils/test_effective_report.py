@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
 from ansible_collections.hardened.iis.plugins.plugin_utils._effective_report import Setting, format_report, load_snapshot, report, scopes
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -80,5 +81,5 @@ def test_custom_settings_and_their_validation() -> None:
 
 
 def test_missing_snapshot_is_named(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="not a host snapshot"):
+    with pytest.raises(HostStateError, match="not a host snapshot"):
         load_snapshot(tmp_path / "nope")
