@@ -6,8 +6,10 @@
 Every ``.ps1`` and ``.psm1`` file is parsed with tree-sitter's PowerShell grammar and
 any syntax error is reported with its line and column. Modules under
 ``plugins/modules`` must also use ``Ansible.Basic`` (``#AnsibleRequires -CSharpUtil
-Ansible.Basic``) and must not write to the host console (``Write-Host``), whose
-output corrupts a module's JSON result.
+Ansible.Basic``), must not write to the host console (``Write-Host``), whose
+output corrupts a module's JSON result, and their ``$spec`` must match the options
+documented in their Python sidecar (type, required, default, choices, elements,
+aliases, no_log, and check mode support).
 
 The grammar is more lenient than PowerShell in places (it accepts a ``try`` without
 ``catch`` or ``finally``, for one), so a clean parse is necessary, not sufficient.
@@ -17,13 +19,16 @@ Usage: ``python tools/check_powershell.py [PATH ...]`` (default: the collection)
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tree_sitter
 import tree_sitter_powershell
+import yaml
 
 SKIP_DIRECTORIES = {".venv", ".build", ".git", "tests/output"}
 _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
@@ -71,6 +76,108 @@ def module_problems(path: Path, source: bytes) -> list[Problem]:
     return problems
 
 
+def _value(node: tree_sitter.Node) -> Any:
+    """A PowerShell literal as Python data: hashtables, arrays, strings, numbers, $true/$false/$null."""
+    kind = node.type
+    if kind == "hash_literal_expression":
+        result: dict[str, Any] = {}
+        body = next((c for c in node.children if c.type == "hash_literal_body"), None)
+        for entry in body.children if body is not None else []:
+            if entry.type != "hash_entry":
+                continue
+            key = next(c for c in entry.children if c.type == "key_expression")
+            value = next(c for c in entry.children if c.type == "pipeline")
+            result[_text(key).strip("'\"")] = _value(value)
+        return result
+    if kind == "array_literal_expression" and any(c.type == "," for c in node.children):
+        return [_value(c) for c in node.children if c.type != ","]
+    if kind == "array_expression":
+        inner = [c for c in node.children if c.type not in ("@(", ")")]
+        if not inner:
+            return []
+        values: list[Any] = []
+        for statement in inner:
+            for child in statement.children if statement.type == "statement_list" else [statement]:
+                item = _value(child)
+                values.extend(item if isinstance(item, list) else [item])
+        return values
+    if kind in ("string_literal", "verbatim_string_characters", "expandable_string_literal"):
+        return _text(node)[1:-1] if _text(node)[:1] in ("'", '"') else _text(node)
+    if kind == "variable":
+        return {"$true": True, "$false": False, "$null": None}.get(_text(node).lower(), _text(node))
+    if kind in ("decimal_integer_literal", "integer_literal"):
+        return int(_text(node))
+    named = [c for c in node.children if c.is_named]
+    if len(named) == 1:
+        return _value(named[0])
+    return _text(node)
+
+
+def _text(node: tree_sitter.Node) -> str:
+    return node.text.decode("utf-8") if node.text else ""
+
+
+def module_spec(source: bytes) -> dict[str, Any] | None:
+    """The ``$spec`` hashtable a module passes to Ansible.Basic, as Python data."""
+    tree = _PARSER.parse(source)
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "assignment_expression":
+            left = node.children[0]
+            if _text(left).strip().lower() == "$spec":
+                value = _value(node.children[-1])
+                return value if isinstance(value, dict) else None
+        stack.extend(node.children)
+    return None
+
+
+def documented(sidecar: Path) -> dict[str, Any]:
+    """The DOCUMENTATION of a module's Python sidecar."""
+    tree = ast.parse(sidecar.read_text(encoding="utf-8"))
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in statement.targets):
+            data = yaml.safe_load(ast.literal_eval(statement.value))
+            return data if isinstance(data, dict) else {}
+    return {}
+
+
+SPEC_FIELDS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
+
+
+def spec_problems(path: Path, source: bytes) -> list[Problem]:
+    """Differences between a module's $spec and its documented options."""
+    sidecar = path.with_suffix(".py")
+    if not sidecar.is_file():
+        return [Problem(str(path), 1, 1, f"no documentation sidecar {sidecar.name}")]
+    spec = module_spec(source)
+    if spec is None:
+        return [Problem(str(path), 1, 1, "no $spec hashtable found")]
+    options = spec.get("options") or {}
+    docs = documented(sidecar).get("options") or {}
+    problems: list[Problem] = []
+    for name in sorted(set(options) | set(docs)):
+        if name not in docs:
+            problems.append(Problem(str(path), 1, 1, f"option {name!r} is in $spec but not documented in {sidecar.name}"))
+            continue
+        if name not in options:
+            problems.append(Problem(str(path), 1, 1, f"option {name!r} is documented but not in $spec"))
+            continue
+        for field_name in SPEC_FIELDS:
+            in_spec = options[name].get(field_name, "str" if field_name == "type" else None)
+            in_docs = docs[name].get(field_name, "str" if field_name == "type" else None)
+            if field_name in ("required", "no_log"):
+                in_spec, in_docs = bool(in_spec), bool(in_docs)
+            if in_spec != in_docs and not (field_name == "default" and in_spec in (None, []) and in_docs in (None, [])):
+                problems.append(Problem(str(path), 1, 1, f"option {name!r}: {field_name} is {in_spec!r} in $spec but {in_docs!r} in {sidecar.name}"))
+    check_mode = (documented(sidecar).get("attributes") or {}).get("check_mode", {}).get("support")
+    if bool(spec.get("supports_check_mode")) != (check_mode in ("full", "partial")):
+        problems.append(
+            Problem(str(path), 1, 1, f"supports_check_mode is {spec.get('supports_check_mode')!r} but the documented check_mode support is {check_mode!r}")
+        )
+    return problems
+
+
 def powershell_files(root: Path) -> list[Path]:
     found = []
     for path in sorted(root.rglob("*")):
@@ -89,6 +196,7 @@ def check(paths: list[Path]) -> list[Problem]:
         problems.extend(syntax_problems(path, source))
         if path.parent.name == "modules" and path.suffix.lower() == ".ps1":
             problems.extend(module_problems(path, source))
+            problems.extend(spec_problems(path, source))
     return problems
 
 

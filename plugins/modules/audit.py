@@ -69,11 +69,15 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check mode and return the same result as without it.
     support: full
     details: The audit never changes anything.
   diff_mode:
+    description: Would show what changes; the audit changes nothing.
     support: none
   platform:
+    description: Target operating systems.
+    support: full
     platforms: windows
 notes:
   - The findings format is documented by C(schemas/findings.schema.json) in the collection.
@@ -112,7 +116,7 @@ findings:
     - host: web01
       rule_id: iis-directory-browsing-off
       title: Directory browsing is disabled
-      references: {cis_iis10: ["1.3"], stig: ["V-218778"]}
+      references: {cis_iis10: ["1.3"], stig: ["V-218808", "V-218759"]}
       severity: medium
       status: fail
       scope: Default Web Site/shop

@@ -40,9 +40,17 @@ _TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
       <element name="recycling">
         <attribute name="disallowOverlappingRotation" type="bool" defaultValue="false" />
         <attribute name="logEventOnRecycle" type="flags" defaultValue="Time, Memory, PrivateMemory" />
+        <element name="periodicRestart">
+          <attribute name="memory" type="uint" defaultValue="0" />
+          <attribute name="privateMemory" type="uint" defaultValue="0" />
+          <attribute name="requests" type="uint" defaultValue="0" />
+          <attribute name="time" type="timeSpan" defaultValue="29:00:00" />
+        </element>
       </element>
       <element name="failure">
         <attribute name="rapidFailProtection" type="bool" defaultValue="true" />
+        <attribute name="rapidFailProtectionInterval" type="timeSpan" defaultValue="00:05:00" />
+        <attribute name="rapidFailProtectionMaxCrashes" type="uint" defaultValue="5" />
       </element>
       <element name="cpu">
         <attribute name="limit" type="uint" defaultValue="0" />
@@ -57,6 +65,25 @@ _TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
         <attribute name="identityType" type="enum" defaultValue="ApplicationPoolIdentity" />
         <attribute name="loadUserProfile" type="bool" defaultValue="false" />
         <attribute name="idleTimeout" type="timeSpan" defaultValue="00:20:00" />
+      </element>
+      <element name="recycling">
+        <attribute name="disallowOverlappingRotation" type="bool" defaultValue="false" />
+        <attribute name="logEventOnRecycle" type="flags" defaultValue="Time, Memory, PrivateMemory" />
+        <element name="periodicRestart">
+          <attribute name="memory" type="uint" defaultValue="0" />
+          <attribute name="privateMemory" type="uint" defaultValue="0" />
+          <attribute name="requests" type="uint" defaultValue="0" />
+          <attribute name="time" type="timeSpan" defaultValue="29:00:00" />
+        </element>
+      </element>
+      <element name="failure">
+        <attribute name="rapidFailProtection" type="bool" defaultValue="true" />
+        <attribute name="rapidFailProtectionInterval" type="timeSpan" defaultValue="00:05:00" />
+        <attribute name="rapidFailProtectionMaxCrashes" type="uint" defaultValue="5" />
+      </element>
+      <element name="cpu">
+        <attribute name="limit" type="uint" defaultValue="0" />
+        <attribute name="action" type="enum" defaultValue="NoAction" />
       </element>
     </element>
   </sectionSchema>

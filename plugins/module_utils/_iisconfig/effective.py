@@ -163,10 +163,13 @@ class EffectiveElement:
             else:
                 node = node.child(step.name)
                 defaults = defaults.child(step.name) if defaults is not None else None
-        if defaults is None or not defaults.attributes:
+        if defaults is None or not (defaults.attributes or defaults.entries):
             return node
         merged = EffectiveElement(name=node.name, schema=node.schema, attributes={**defaults.attributes, **node.attributes})
-        merged.children, merged.entries, merged.cleared_at = node.children, node.entries, node.cleared_at
+        merged.children = node.children
+        own = bool(node.entries) or node.cleared_at is not None
+        merged.entries = node.entries if own else defaults.entries
+        merged.cleared_at = node.cleared_at if own else defaults.cleared_at
         return merged
 
     def find_entry(self, **key: str) -> EffectiveEntry | None:

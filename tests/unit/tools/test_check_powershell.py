@@ -26,8 +26,29 @@ def test_a_broken_module_is_reported_with_lines() -> None:
     problems = [str(p) for p in checker.check([FIXTURES / "modules" / "bad_module.ps1"])]
     text = "\n".join(problems)
     assert any(":1:1: module does not use Ansible.Basic" in p for p in problems), text
+    assert any("no documentation sidecar bad_module.py" in p for p in problems), text
     assert any(":8:1: Write-Host corrupts" in p for p in problems), text
     assert any(":9:" in p and "syntax error" in p for p in problems), text
+
+
+def test_spec_and_documentation_drift_is_reported() -> None:
+    problems = sorted(p.message for p in checker.check([FIXTURES / "modules" / "drift_module.ps1"]))
+    assert problems == [
+        "option 'mode': choices is ['fast', 'safe'] in $spec but ['fast', 'safe', 'reckless'] in drift_module.py",
+        "option 'name': required is True in $spec but False in drift_module.py",
+        "option 'password' is in $spec but not documented in drift_module.py",
+        "option 'retries': default is 3 in $spec but 5 in drift_module.py",
+        "option 'timeout' is documented but not in $spec",
+        "supports_check_mode is True but the documented check_mode support is 'none'",
+    ]
+
+
+def test_the_spec_of_a_module_is_read_as_data() -> None:
+    spec = checker.module_spec((ROOT / "plugins" / "modules" / "iis_host_state.ps1").read_bytes())
+    assert spec is not None
+    assert spec["supports_check_mode"] is True
+    assert spec["options"]["include_web_configs"] == {"type": "bool", "default": True}
+    assert spec["options"]["registry_keys"]["default"][0] == "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL"
 
 
 @pytest.mark.parametrize(

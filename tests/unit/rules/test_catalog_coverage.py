@@ -1,0 +1,73 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The collection's rule catalog: complete, documented, and evaluable on every lab host."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from tools.generate_rules_doc import OUTPUT, render
+
+ROOT = Path(__file__).resolve().parents[3]
+CORPUS = os.environ.get("HARDENED_IIS_CORPUS", "")
+REFERENCE = Path(CORPUS).parent / "reference" if CORPUS else Path("/nonexistent")
+LAB = sorted(p for p in (ROOT / "inventories" / "lab" / "snapshots").iterdir() if p.is_dir())
+CATALOG = load_catalog()
+
+
+def reference(name: str) -> list[dict[str, str]]:
+    with (REFERENCE / name).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def test_docs_rules_md_is_generated_from_the_catalog() -> None:
+    assert OUTPUT.read_text(encoding="utf-8") == render(CATALOG), "docs/rules.md is stale: run python tools/generate_rules_doc.py"
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="the shared reference tables (HARDENED_IIS_CORPUS/../reference) are not available")
+def test_every_cis_recommendation_is_covered() -> None:
+    wanted = {row["id"] for row in reference("cis_iis10_v1.2.1_titles.tsv")}
+    covered = {i for rule in CATALOG.rules for i in rule.references.get("cis_iis10", [])}
+    assert len(wanted) == 55
+    assert wanted - covered == set()
+    assert covered - wanted == set()
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="the shared reference tables (HARDENED_IIS_CORPUS/../reference) are not available")
+def test_every_stig_rule_is_covered_with_its_severity_and_stig_id() -> None:
+    rows = reference("disa_iis10_stig_rules.tsv")
+    wanted = {row["vuln_id"]: row for row in rows}
+    assert len(wanted) == 84
+    covered: dict[str, list[str]] = {}
+    for rule in CATALOG.rules:
+        vulns = rule.references.get("stig", [])
+        assert len(vulns) == len(rule.references.get("stig_rule", [])), rule.id
+        for vuln, stig_id in zip(vulns, rule.references.get("stig_rule", []), strict=True):
+            assert wanted[vuln]["stig_id"] == stig_id, f"{rule.id}: {vuln} is {wanted[vuln]['stig_id']}, not {stig_id}"
+            covered.setdefault(vuln, []).append(rule.severity)
+    assert set(wanted) - set(covered) == set()
+    for vuln, severities in covered.items():
+        assert wanted[vuln]["severity"] in severities, f"{vuln}: no rule carries the STIG's severity {wanted[vuln]['severity']}"
+
+
+def test_manual_rules_say_why_and_what_to_do() -> None:
+    for rule in CATALOG.rules:
+        if not rule.automated:
+            assert len(str(rule.check.spec["reason"]).split()) >= 4, rule.id
+            assert len(str(rule.check.spec["guidance"]).split()) >= 4, rule.id
+
+
+@pytest.mark.parametrize("snapshot", LAB, ids=lambda p: p.name)
+def test_the_catalog_evaluates_on_every_lab_host_without_error(snapshot: Path) -> None:
+    findings = Evaluator(load_snapshot(snapshot)).evaluate(CATALOG.rules)
+    errors = [f"{f.rule_id} {f.scope}: {f.evidence.actual}" for f in findings if f.status == "error"]
+    assert errors == []
+    assert {f.rule_id for f in findings} == {r.id for r in CATALOG.rules}
