@@ -15,6 +15,9 @@ LINK := $(COLLECTIONS)/ansible_collections/hardened/iis
 # ansible-test refuses symlinked trees, so sanity runs on a copy of the tracked files.
 # It must also lie outside this git work tree, whose .gitignore would hide every file.
 SANITY_ROOT := $(or $(TMPDIR),/tmp)/hardened-iis-sanity/ansible_collections/hardened/iis
+# validate-modules needs pwsh to read a PowerShell module's argument spec and there is
+# none here: it runs on every other target, and tools/check_powershell.py checks these.
+PS_MODULE_EXCLUDES := $(foreach module,$(wildcard plugins/modules/*.ps1),--exclude $(module))
 CORPUS_DEFAULT := $(abspath $(CURDIR)/../shared/corpus)
 export HARDENED_IIS_CORPUS ?= $(if $(wildcard $(CORPUS_DEFAULT)),$(CORPUS_DEFAULT),)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
@@ -25,7 +28,7 @@ export PATH := $(BIN):$(PATH)
 .PHONY: help venv link demo test lint ruff mypy yamllint ansible-lint changelog-lint sanity unit molecule benchmark clean
 
 help:
-	@echo "make demo   - audit-style listing of the effective IIS settings of the bundled example"
+	@echo "make demo   - audit the lab hosts (a scratch copy) and show scores, worst failures and evidence"
 	@echo "make test   - every check CI runs (lint, types, sanity, unit tests, Molecule)"
 	@echo "make benchmark - measure the configuration engine (see docs/performance.md)"
 
@@ -42,8 +45,11 @@ link: venv
 	@mkdir -p $(dir $(LINK))
 	@ln -sfn $(CURDIR) $(LINK)
 
+DEMO := $(CURDIR)/.build/demo
 demo: link
-	ansible-playbook playbooks/demo.yml
+	@rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r inventories/lab $(DEMO)/lab
+	ansible-playbook -i $(DEMO)/lab/hosts.yml playbooks/demo.yml -e hardened_iis_report_dir=$(DEMO)/reports
+	@echo "Reports: $(DEMO)/reports/findings.json and findings.junit.xml (the lab was read from a scratch copy in $(DEMO)/lab)"
 
 test: lint sanity unit molecule
 
@@ -70,7 +76,8 @@ sanity: link
 	$(BIN)/python tools/ansible_test_pip_bootstrap.py
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
 	$(BIN)/python tools/copy_tracked_files.py $(SANITY_ROOT)
-	cd $(SANITY_ROOT) && ansible-test sanity --venv --python 3.11 --color no
+	cd $(SANITY_ROOT) && ansible-test sanity --venv --python 3.11 --color no --skip-test validate-modules
+	cd $(SANITY_ROOT) && ansible-test sanity --venv --python 3.11 --color no --test validate-modules $(PS_MODULE_EXCLUDES)
 
 unit: link
 	pytest -n 2 tests/unit

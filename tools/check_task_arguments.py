@@ -338,7 +338,7 @@ def check(paths: list[Path], ansible_doc: str = "ansible-doc") -> list[Problem]:
                 p in ("vars", "group_vars", "host_vars", "defaults", "meta", "files", "templates", "molecule") for p in parts
             ):
                 data = load_yaml(file)
-                if isinstance(data, list) and data and isinstance(data[0], dict) and ("hosts" in data[0] or "import_playbook" in data[0]):
+                if isinstance(data, list) and data and isinstance(data[0], dict) and any(k in data[0] for k in ("hosts", *PLAYBOOK_IMPORTS)):
                     collector.playbook(file)
                 elif isinstance(data, list):
                     collector.task_file(file)

@@ -37,6 +37,37 @@ def findings_summary(findings: Any) -> str:
     return "\n".join(summary_lines(_checked(findings, "findings_summary")))
 
 
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def findings_top(findings: Any, count: int = 5) -> str:
+    """The worst failures of each host, with evidence, one block per host."""
+    rows = _checked(findings, "findings_top")
+    lines: list[str] = []
+    for host in sorted({str(f["host"]) for f in rows}):
+        failing = [f for f in rows if f["host"] == host and f["status"] == "fail"]
+        failing.sort(key=lambda f: (SEVERITY_ORDER.get(str(f["severity"]), 3), str(f["rule_id"]), str(f["scope"])))
+        lines.append(f"== {host}: {len(failing)} failing finding(s), the {min(count, len(failing))} most severe:")
+        for finding in failing[:count]:
+            evidence = finding["evidence"]
+            where = str(evidence.get("file") or "")
+            if evidence.get("line"):
+                where += f":{evidence['line']}"
+            if evidence.get("location_path"):
+                where += f" <location path='{evidence['location_path']}'>"
+            references = ", ".join(f"{k} {' '.join(v)}" for k, v in finding["references"].items() if k in ("cis_iis10", "stig") and v)
+            lines.append(f"  [{finding['severity']}] {finding['rule_id']} @ {finding['scope']} ({references})")
+            lines.append(f"      found {evidence.get('actual')!r}, expected {evidence.get('expected')}")
+            lines.append(f"      at {where}")
+            lines.append(f"      fix: {finding['remediation']}")
+    return "\n".join(lines)
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"findings_to_json": findings_to_json, "findings_to_junit": findings_to_junit, "findings_summary": findings_summary}
+        return {
+            "findings_to_json": findings_to_json,
+            "findings_to_junit": findings_to_junit,
+            "findings_summary": findings_summary,
+            "findings_top": findings_top,
+        }

@@ -21,9 +21,12 @@ def run(*extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([PLAYBOOK, "playbooks/demo.yml", *extra], cwd=ROOT, capture_output=True, text=True, env=environment, check=False, timeout=300)
 
 
-def test_demo_prints_the_effective_settings_with_evidence() -> None:
-    result = run()
+def test_demo_prints_scores_worst_failures_and_effective_settings(tmp_path: Path) -> None:
+    result = run("-e", f"hardened_iis_report_dir={tmp_path}")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "fleet" in result.stdout
+    assert "== web01: " in result.stdout and "most severe:" in result.stdout
+    assert (tmp_path / "findings.json").is_file()
     assert "== web01: Default Web Site/shop (differs from server-wide)" in result.stdout
     assert "system.web/compilation@debug" in result.stdout
     assert "C:\\inetpub\\shop\\web.config:4" in result.stdout
@@ -31,7 +34,7 @@ def test_demo_prints_the_effective_settings_with_evidence() -> None:
 
 
 def test_a_missing_snapshot_fails_and_names_it(tmp_path: Path) -> None:
-    result = run("-e", f"hardened_iis_snapshot={tmp_path / 'missing'}")
+    result = run("-e", f"hardened_iis_snapshot={tmp_path / 'missing'}", "-e", f"hardened_iis_report_dir={tmp_path}")
     assert result.returncode != 0
     assert f"{tmp_path / 'missing'}: not a host snapshot" in result.stdout + result.stderr
 
@@ -42,7 +45,7 @@ def test_a_malformed_web_config_fails_with_file_and_line(tmp_path: Path) -> None
     broken = snapshot / "files" / "C" / "inetpub" / "shop" / "web.config"
     broken.write_text("<configuration>\n  <system.web>\n    <compilation debug='true'>\n</configuration>\n", encoding="utf-8")
     before = {p: p.read_bytes() for p in snapshot.rglob("*") if p.is_file()}
-    result = run("-e", f"hardened_iis_snapshot={snapshot}")
+    result = run("-e", f"hardened_iis_snapshot={snapshot}", "-e", f"hardened_iis_report_dir={tmp_path / 'reports'}")
     assert result.returncode != 0
     assert "C:\\inetpub\\shop\\web.config:4:3: not well-formed XML: mismatched tag" in result.stdout + result.stderr
     assert {p: p.read_bytes() for p in snapshot.rglob("*") if p.is_file()} == before
