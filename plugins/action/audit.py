@@ -5,19 +5,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 from typing import Any
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import MemoryFiles
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot, state_from_document
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot, state_from_gather
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "snapshot": {"type": "path"},
@@ -39,19 +36,6 @@ ARGUMENT_SPEC: dict[str, Any] = {
     },
     "today": {"type": "str"},
 }
-
-
-def host_state_from_gather(result: dict[str, Any], host: str) -> HostState:
-    """Host state from the result of hardened.iis.iis_host_state (files inline, base64)."""
-    files: dict[str, bytes] = {}
-    for index, item in enumerate(result.get("files") or []):
-        if not isinstance(item, dict) or "path" not in item or "content" not in item:
-            raise HostStateError(f"{host}: gather result files[{index}] needs 'path' and 'content'")
-        try:
-            files[str(item["path"])] = base64.b64decode(str(item["content"]), validate=True)
-        except binascii.Error:
-            raise HostStateError(f"{host}: gather result files[{index}] ({item['path']}): content is not base64") from None
-    return state_from_document(result.get("state") or {}, MemoryFiles(files), f"{host} (gathered)", host)
 
 
 class ActionModule(ActionBase):
@@ -105,7 +89,7 @@ class ActionModule(ActionBase):
         if snapshot:
             return load_snapshot(str(snapshot), host)
         if args["host_state"]:
-            return host_state_from_gather(args["host_state"], host)
+            return state_from_gather(args["host_state"], host)
         raise HostStateError(
             f"{host} has no snapshot (option 'snapshot' or host variable 'hardened_iis_snapshot') and no 'host_state' "
             "from hardened.iis.iis_host_state; nothing to audit"

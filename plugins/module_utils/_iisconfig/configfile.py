@@ -11,6 +11,7 @@ web.config. This module reads what the file says; how files combine is the job o
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -61,7 +62,8 @@ class Step:
     keys: tuple[tuple[str, str], ...] = ()
 
 
-def parse_element_path(path: str) -> list[Step]:
+@functools.lru_cache(maxsize=4096)
+def parse_element_path(path: str) -> tuple[Step, ...]:
     """``a/b[@name='x']/c`` → steps. Quoted values may contain slashes."""
     steps: list[Step] = []
     position = 0
@@ -77,9 +79,10 @@ def parse_element_path(path: str) -> list[Step]:
             if path[position] != "/":
                 raise ValueError(f"invalid element path {path!r} at offset {position}")
             position += 1
-    return steps
+    return tuple(steps)
 
 
+@functools.lru_cache(maxsize=8192)
 def split_path(path: str) -> tuple[str, ...]:
     """Split a location or URL path into its segments ('' and '.' mean none)."""
     cleaned = path.replace("\\", "/").strip().strip("/")

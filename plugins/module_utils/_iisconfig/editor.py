@@ -309,7 +309,7 @@ class ConfigEditor:
     def locate(self, section: str, element: str, location: str | None) -> tuple[Element, list[Step]]:
         """The deepest existing element on the way to the target, and the steps still missing."""
         container, missing = self._container(location, section)
-        steps = [Step(part) for part in section.split("/")] + parse_element_path(element)
+        steps = [Step(part) for part in section.split("/")] + list(parse_element_path(element))
         if missing:
             return container, missing + steps
         node = container

@@ -678,6 +678,9 @@ class IisConfiguration:
         self._globals: dict[str, list[_Contribution]] = {}
         self._paths: dict[int, dict[tuple[str, ...], set[str]]] = {}
         self._server_results: dict[str, SectionResult] = {}
+        self._resolved: dict[tuple[str, tuple[str, ...]], EffectiveConfig] = {}
+        self._not_inherited: dict[int, set[str]] = {}
+        self._folders: dict[str, list[str]] = {}
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -776,9 +779,18 @@ class IisConfiguration:
                 continue
             for length in range(1, len(relative) + 1):
                 found |= by_path.get(relative[:length], set())
-            for section in by_path.get((), ()):
-                if any(o.location is not None and not o.location.inherit_in_child_applications for o in self._index(level.file)[section][()]):
+            found |= self._global_sections_not_inherited(level.file)
+        return found
+
+    def _global_sections_not_inherited(self, config_file: ConfigFile) -> set[str]:
+        """Sections of a file's global level set in a <location inheritInChildApplications="false">."""
+        found = self._not_inherited.get(id(config_file))
+        if found is None:
+            found = set()
+            for section, by_path in self._index(config_file).items():
+                if any(o.location is not None and not o.location.inherit_in_child_applications for o in by_path.get((), ())):
                     found.add(section)
+            self._not_inherited[id(config_file)] = found
         return found
 
     def _index(self, config_file: ConfigFile) -> dict[str, dict[tuple[str, ...], list[SectionOccurrence]]]:
@@ -841,6 +853,13 @@ class IisConfiguration:
 
     def resolve(self, site: str, url_path: str = "/") -> EffectiveConfig:
         """The effective configuration of a URL path of a site."""
+        key = (site.casefold(), tuple(s.casefold() for s in split_path(url_path)))
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self._resolve(site, url_path)
+        return found
+
+    def _resolve(self, site: str, url_path: str) -> EffectiveConfig:
         found = self.site(site)
         segments = split_path(url_path)
         target = path_key((found.name, *segments))
@@ -868,6 +887,9 @@ class IisConfiguration:
         """URL paths below each application whose folder holds a web.config (other than its root)."""
         if self.file_source is None:
             return []
+        cached = self._folders.get(site.name)
+        if cached is not None:
+            return cached
         found: list[str] = []
         for application in site.applications:
             mapped = site.map_path(application.path)
@@ -878,6 +900,7 @@ class IisConfiguration:
                 relative = normalize(path)[len(root) + 1 :].split("\\")[:-1]
                 if relative:
                     found.append(application.path.rstrip("/") + "/" + "/".join(relative))
+        self._folders[site.name] = found
         return found
 
     def _web_config_path(self, site: Site, url_path: str) -> str | None:

@@ -107,6 +107,7 @@ class Evaluator:
     def __init__(self, state: HostState, overrides: dict[str, dict[str, Any]] | None = None) -> None:
         self.state = state
         self.overrides = overrides or {}
+        self._candidates: dict[str, list[str]] = {}
 
     def params(self, rule: Rule) -> dict[str, Any]:
         merged = dict(rule.params)
@@ -117,23 +118,33 @@ class Evaluator:
     def _sites(self) -> list[Site]:
         return self.state.configuration.sites
 
+    def _candidate_paths(self, site: Site) -> list[str]:
+        """Paths of a site that a <location> or a web.config names, other than application roots."""
+        found = self._candidates.get(site.name)
+        if found is None:
+            configuration = self.state.configuration
+            seen = {tuple(s.casefold() for s in split_path(a.path)) for a in site.applications}
+            extra = [
+                "/" + "/".join(loc.segments[1:])
+                for loc in configuration.apphost.locations
+                if loc.segments and loc.segments[0].casefold() == site.name.casefold()
+            ]
+            extra.extend(configuration.web_config_folders(site))
+            found = []
+            for path in extra:
+                key = tuple(s.casefold() for s in split_path(path))
+                if key not in seen:
+                    seen.add(key)
+                    found.append("/" + "/".join(split_path(path)))
+            self._candidates[site.name] = found
+        return found
+
     def _application_paths(self, site: Site, section: str | None) -> list[str]:
         """Application roots, plus paths where a location or web.config changes ``section``."""
         configuration = self.state.configuration
         paths = [application.path for application in site.applications]
-        extra: list[str] = []
-        for location in configuration.apphost.locations:
-            if location.segments and location.segments[0].casefold() == site.name.casefold():
-                extra.append("/" + "/".join(location.segments[1:]))
-        extra.extend(configuration.web_config_folders(site))
-        seen = {tuple(s.casefold() for s in split_path(p)) for p in paths}
-        for path in extra:
-            key = tuple(s.casefold() for s in split_path(path))
-            if key in seen:
-                continue
-            seen.add(key)
-            if section is not None and section in configuration.resolve(site.name, path).sections_set_here:
-                paths.append("/" + "/".join(split_path(path)))
+        if section is not None:
+            paths.extend(p for p in self._candidate_paths(site) if section in configuration.resolve(site.name, p).sections_set_here)
         return paths
 
     # -- evaluation ---------------------------------------------------------------------

@@ -13,6 +13,8 @@ returns the same document, with the files' contents inline.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from typing import Any
 import yaml
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import IisConfiguration
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, SnapshotFiles
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, MemoryFiles, SnapshotFiles
 
 STATE_KEYS = ("host", "collected_at", "environment", "os", "iis", "registry", "features", "services")
 FEATURE_STATES = ("installed", "absent")
@@ -117,6 +119,24 @@ def state_from_document(document: Any, files: FileSource, source: str, default_n
         services={str(k): {str(a): str(b) for a, b in v.items()} for k, v in services.items()},
         source=source,
     )
+
+
+def gathered_files(result: dict[str, Any], host: str) -> dict[str, bytes]:
+    """The files of a hardened.iis.iis_host_state result (Windows path -> bytes)."""
+    files: dict[str, bytes] = {}
+    for index, item in enumerate(result.get("files") or []):
+        if not isinstance(item, dict) or "path" not in item or "content" not in item:
+            raise HostStateError(f"{host}: gather result files[{index}] needs 'path' and 'content'")
+        try:
+            files[str(item["path"])] = base64.b64decode(str(item["content"]), validate=True)
+        except binascii.Error:
+            raise HostStateError(f"{host}: gather result files[{index}] ({item['path']}): content is not base64") from None
+    return files
+
+
+def state_from_gather(result: dict[str, Any], host: str) -> HostState:
+    """Host state from the result of hardened.iis.iis_host_state (files inline, base64)."""
+    return state_from_document(result.get("state") or {}, MemoryFiles(gathered_files(result, host)), f"{host} (gathered)", host)
 
 
 def load_snapshot(directory: str | Path, name: str | None = None) -> HostState:

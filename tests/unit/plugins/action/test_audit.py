@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.hardened.iis.plugins.action.audit import host_state_from_gather
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot, state_from_gather
 
 ROOT = Path(__file__).resolve().parents[4]
 WEB01 = ROOT / "inventories" / "lab" / "snapshots" / "web01"
@@ -33,7 +32,7 @@ def gather_result_of(snapshot: Path) -> dict[str, object]:
 
 def test_gathered_and_snapshot_host_states_give_the_same_findings() -> None:
     rules = load_catalog(CATALOG).rules
-    gathered = Evaluator(host_state_from_gather(gather_result_of(WEB01), "web01")).evaluate(rules)
+    gathered = Evaluator(state_from_gather(gather_result_of(WEB01), "web01")).evaluate(rules)
     from_snapshot = Evaluator(load_snapshot(WEB01)).evaluate(rules)
     skip = {"t-start-page-removed"}  # a file check: MemoryFiles and SnapshotFiles answer it alike, compared below
     assert [f.as_dict() for f in gathered if f.rule_id not in skip] == [f.as_dict() for f in from_snapshot if f.rule_id not in skip]
@@ -51,5 +50,5 @@ def test_gathered_and_snapshot_host_states_give_the_same_findings() -> None:
 )
 def test_a_malformed_gather_result_is_named(result: dict[str, object], message: str) -> None:
     with pytest.raises(HostStateError) as caught:
-        host_state_from_gather(result, "web01")
+        state_from_gather(result, "web01")
     assert message in str(caught.value)
