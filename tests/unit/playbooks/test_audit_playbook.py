@@ -42,7 +42,7 @@ def test_audit_writes_valid_reports_and_changes_nothing(tmp_path: Path) -> None:
     document = json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))
     jsonschema.validate(document, json.loads((ROOT / "schemas" / "findings.schema.json").read_text(encoding="utf-8")))
     hosts = {f["host"] for f in document["findings"]}
-    assert hosts == {"web01", "web02"}
+    assert hosts == {"web01", "web02", "web03"}
     assert (tmp_path / "findings.junit.xml").read_text(encoding="utf-8").startswith("<?xml")
     assert "fleet" in result.stdout
     assert "web01 | SUCCESS" not in result.stdout

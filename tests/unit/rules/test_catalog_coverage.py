@@ -71,3 +71,18 @@ def test_the_catalog_evaluates_on_every_lab_host_without_error(snapshot: Path) -
     errors = [f"{f.rule_id} {f.scope}: {f.evidence.actual}" for f in findings if f.status == "error"]
     assert errors == []
     assert {f.rule_id for f in findings} == {r.id for r in CATALOG.rules}
+
+
+def test_every_automated_rule_fails_somewhere_and_passes_somewhere_in_the_lab() -> None:
+    statuses: dict[str, set[str]] = {}
+    for snapshot in LAB:
+        for finding in Evaluator(load_snapshot(snapshot)).evaluate(CATALOG.rules):
+            statuses.setdefault(finding.rule_id, set()).add(finding.status)
+    automated = [rule.id for rule in CATALOG.rules if rule.automated]
+    assert [rule for rule in automated if "pass" not in statuses[rule]] == []
+    assert [rule for rule in automated if "fail" not in statuses[rule]] == []
+
+
+def test_the_hardened_lab_host_passes_every_automated_rule() -> None:
+    findings = Evaluator(load_snapshot(ROOT / "inventories" / "lab" / "snapshots" / "web03")).evaluate(CATALOG.rules)
+    assert [f"{f.rule_id} @ {f.scope}: {f.evidence.actual}" for f in findings if f.status not in ("pass", "manual")] == []

@@ -1,0 +1,1 @@
+<% ' Internet Printing: printer list page %>
