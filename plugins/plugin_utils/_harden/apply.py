@@ -1,0 +1,157 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Apply a plan to a host snapshot, with the contract the PowerShell apply module keeps on a live host.
+
+1. Compare and swap: every file must still have the SHA-256 the plan was computed from
+   (or still be absent); otherwise nothing is written.
+2. Backup: every file the plan writes, and ``state.yml``, are copied to
+   ``<snapshot>/.hardened-iis-backups/<id>/`` (the newest ``retention`` kept), and the
+   backup's id is returned.
+3. Write: files (each through a temporary file and a rename), registry values and
+   features (in ``state.yml``).
+4. Validate: the snapshot is read again and every site's configuration resolved; a file
+   that does not parse or resolve fails the apply.
+5. On any failure after the backup, every file and ``state.yml`` is restored byte for
+   byte (files the plan created are removed) and the error is raised.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, normalize
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
+
+from .plan import Plan
+
+BACKUPS = ".hardened-iis-backups"
+ABSENT = "absent"
+
+
+class ApplyError(Exception):
+    """The plan was not applied; ``restored`` says whether a partial write was undone."""
+
+    def __init__(self, message: str, restored: bool = False, backup: str | None = None) -> None:
+        super().__init__(message)
+        self.restored = restored
+        self.backup = backup
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    changed: bool
+    backup: str | None
+    files: list[str]
+    registry: int
+    features: int
+
+
+def local_path(snapshot: Path, windows_path: str) -> Path:
+    """Where a host path lives in the snapshot (existing spelling of each folder kept)."""
+    existing = SnapshotFiles(snapshot / "files").resolve(windows_path)
+    if existing is not None:
+        return existing
+    normalized = normalize(windows_path)
+    drive, _colon, rest = normalized.partition(":\\")
+    current = snapshot / "files" / drive.upper()
+    for part in rest.split("\\"):
+        match = next((child for child in current.iterdir() if child.name.casefold() == part.casefold()), None) if current.is_dir() else None
+        current = match if match is not None else current / part
+    return current
+
+
+def _digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.hardened-iis.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def _state_with_changes(state_file: Path, plan: Plan) -> bytes:
+    document: dict[str, Any] = yaml.safe_load(state_file.read_text(encoding="utf-8")) if state_file.is_file() else {}
+    document = document or {}
+    registry = document.setdefault("registry", {}) or {}
+    document["registry"] = registry
+    for change in plan.registry:
+        key = next((k for k in registry if k.casefold() == change.path.casefold()), change.path)
+        registry.setdefault(key, {})[change.name] = change.value
+    features = document.setdefault("features", {}) or {}
+    document["features"] = features
+    for feature in plan.features:
+        features[feature.name] = feature.state
+    return ("---\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)).encode("utf-8")
+
+
+def _validate(snapshot: Path) -> None:
+    state = load_snapshot(snapshot)
+    configuration = state.configuration
+    for site in configuration.sites:
+        for path in [a.path for a in site.applications] + configuration.web_config_folders(site):
+            effective = configuration.resolve(site.name, path)
+            for section in effective.sections():
+                effective.section(section)
+
+
+def _retain(backups: Path, keep: int) -> None:
+    if not backups.is_dir():
+        return
+    for old in sorted(p for p in backups.iterdir() if p.is_dir())[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def apply_to_snapshot(snapshot: Path, plan: Plan, *, check_mode: bool = False, retention: int = 5) -> ApplyResult:
+    """Apply ``plan`` to the snapshot directory; raises ApplyError and leaves it as it was on failure."""
+    targets = [(change, local_path(snapshot, change.path)) for change in plan.files]
+    for change, path in targets:
+        current = _digest(path)
+        if current != change.before_sha256:
+            raise ApplyError(
+                f"{change.path} changed since the plan was made (SHA-256 {current or ABSENT}, "
+                f"the plan expected {change.before_sha256 or ABSENT}); nothing was written"
+            )
+    if plan.empty:
+        return ApplyResult(False, None, [], 0, 0)
+    if check_mode:
+        return ApplyResult(True, None, [c.path for c in plan.files], len(plan.registry), len(plan.features))
+
+    state_file = snapshot / "state.yml"
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    backup = snapshot / BACKUPS / stamp
+    saved: list[tuple[Path, Path | None]] = []
+    for path in [p for _c, p in targets] + [state_file]:
+        copy = None
+        if path.is_file():
+            copy = backup / path.relative_to(snapshot)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
+        saved.append((path, copy))
+
+    try:
+        for change, path in targets:
+            _write_file(path, change.after)
+        if plan.registry or plan.features:
+            _write_file(state_file, _state_with_changes(state_file, plan))
+        _validate(snapshot)
+    except (OSError, ConfigError, HostStateError, KeyError, ValueError) as exc:
+        for path, copy in saved:
+            if copy is None:
+                path.unlink(missing_ok=True)
+            else:
+                shutil.copy2(copy, path)
+        raise ApplyError(f"applying the plan failed ({exc}); every file and state.yml was restored from backup {stamp}", restored=True, backup=stamp) from exc
+    _retain(snapshot / BACKUPS, retention)
+    return ApplyResult(True, stamp, [c.path for c in plan.files], len(plan.registry), len(plan.features))

@@ -1,0 +1,296 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The change plan: every edit that makes a host pass the automated rules, computed on the controller.
+
+The planner evaluates the catalog, and for each failing finding applies that rule's
+remediation where the evidence points: a value set in a web.config or a ``<location>``
+is corrected there (so the file that undid a server setting is the one that changes);
+a value that is a default, or set server-wide, is set server-wide (applicationHost.config
+for IIS sections, the .NET root web.config for ASP.NET sections, machine.config for
+sections only it may set). It evaluates again on the planned state and repeats until no
+rule it can fix fails. Every file edit is a byte splice (``ConfigEditor``), so the plan
+names exactly the nodes it changes; the plan carries each file's SHA-256 before the edit
+for the compare-and-swap of the apply.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.changes import OverlayFiles
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.editor import ConfigEditor
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import EditError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import APPHOST_CONFIG, MACHINE_CONFIG, ROOT_WEB_CONFIG, expand, normalize
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.expect import substitute
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState
+
+NEW_FILE = b'<?xml version="1.0" encoding="UTF-8"?>\n<configuration>\n</configuration>\n'
+MACHINE_ONLY_SECTIONS = ("system.web/deployment",)
+MAX_ROUNDS = 4
+
+
+def sha256(data: bytes | None) -> str | None:
+    return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    before_sha256: str | None
+    """None when the file does not exist yet."""
+    after: bytes
+
+    def diff(self, before: bytes | None) -> str:
+        old = (before or b"").decode("utf-8-sig", "replace").splitlines(keepends=True)
+        new = self.after.decode("utf-8-sig", "replace").splitlines(keepends=True)
+        return "".join(difflib.unified_diff(old, new, f"a/{self.path}", f"b/{self.path}"))
+
+
+@dataclass(frozen=True)
+class RegistryChange:
+    path: str
+    name: str
+    value: Any
+    type: str
+    before: Any
+    """The value before, or None when it was not set."""
+
+
+@dataclass(frozen=True)
+class FeatureChange:
+    name: str
+    state: str
+    before: str | None
+
+
+@dataclass
+class Plan:
+    host: str
+    files: list[FileChange] = field(default_factory=list)
+    registry: list[RegistryChange] = field(default_factory=list)
+    features: list[FeatureChange] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    """Rules whose findings the plan turns from fail to pass."""
+    remaining: list[Finding] = field(default_factory=list)
+    """Failing findings the plan cannot fix (manual remediation, or a remediation that does not take effect)."""
+
+    @property
+    def empty(self) -> bool:
+        return not (self.files or self.registry or self.features)
+
+    def as_dict(self, originals: dict[str, bytes | None]) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "files": [
+                {"path": f.path, "before_sha256": f.before_sha256, "after_sha256": sha256(f.after), "diff": f.diff(originals.get(f.path))} for f in self.files
+            ],
+            "registry": [{"path": r.path, "name": r.name, "value": r.value, "type": r.type, "before": r.before} for r in self.registry],
+            "features": [{"name": f.name, "state": f.state, "before": f.before} for f in self.features],
+            "rules": self.rules,
+            "remaining": [f"{f.rule_id} @ {f.scope}" for f in self.remaining],
+        }
+
+
+class _Working:
+    """The host as the plan would leave it."""
+
+    def __init__(self, state: HostState) -> None:
+        self.original = state
+        self.files: dict[str, bytes] = {}
+        self.registry: dict[tuple[str, str], tuple[Any, str]] = {}
+        self.features: dict[str, str] = {}
+
+    def read(self, path: str) -> bytes | None:
+        key = normalize(path).casefold()
+        if key in self.files:
+            return self.files[key]
+        return self.original.files.read(path)
+
+    def state(self) -> HostState:
+        registry = {k: dict(v) for k, v in self.original.registry.items()}
+        for (path, name), (value, _type) in self.registry.items():
+            registry.setdefault(path, {})[name] = value
+        features = dict(self.original.features)
+        features.update(self.features)
+        return HostState(
+            name=self.original.name,
+            files=OverlayFiles(self.original.files, dict(self.files)),
+            environment=self.original.environment,
+            os=self.original.os,
+            iis=self.original.iis,
+            registry=registry,
+            features=features,
+            services=self.original.services,
+            source=self.original.source,
+        )
+
+
+class Planner:
+    def __init__(self, state: HostState, rules: tuple[Rule, ...], overrides: dict[str, dict[str, Any]] | None = None) -> None:
+        self.state = state
+        self.rules = {r.id: r for r in rules}
+        self.overrides = overrides or {}
+        self.working = _Working(state)
+        self.paths: dict[str, str] = {}
+        """Original spelling of each edited file's path, by folded path."""
+
+    def plan(self) -> Plan:
+        rules = tuple(self.rules.values())
+        before = Evaluator(self.state, self.overrides).evaluate(rules)
+        failing_before = {(f.rule_id, f.scope) for f in before if f.status == "fail"}
+        findings = before
+        for _round in range(MAX_ROUNDS):
+            fixable = [f for f in findings if f.status == "fail" and self.rules[f.rule_id].automated_remediation]
+            if not fixable or not any([self._remediate(f) for f in fixable]):
+                break
+            findings = Evaluator(self.working.state(), self.overrides).evaluate(rules)
+        failing_after = {(f.rule_id, f.scope) for f in findings if f.status == "fail"}
+        plan = Plan(host=self.state.name)
+        for key, data in sorted(self.working.files.items()):
+            original = self.state.files.read(self.paths[key])
+            if original != data:
+                plan.files.append(FileChange(self.paths[key], sha256(original), data))
+        for (path, name), (value, kind) in sorted(self.working.registry.items()):
+            present, old = self.state.registry_value(path, name)
+            if not present or str(old) != str(value):
+                plan.registry.append(RegistryChange(path, name, value, kind, old if present else None))
+        for name, wanted in sorted(self.working.features.items()):
+            if self.state.feature(name) != wanted:
+                plan.features.append(FeatureChange(name, wanted, self.state.feature(name)))
+        plan.rules = sorted({rule for rule, scope in failing_before - failing_after})
+        plan.remaining = [f for f in findings if f.status == "fail"]
+        return plan
+
+    # -- remediation ------------------------------------------------------------------------
+    def _params(self, rule: Rule) -> dict[str, Any]:
+        merged = dict(rule.params)
+        merged.update(self.overrides.get(rule.id, {}))
+        return merged
+
+    def _remediate(self, finding: Finding) -> bool:
+        rule = self.rules[finding.rule_id]
+        kind, spec = next(iter(rule.remediation.items()))
+        params = self._params(rule)
+        if kind == "registry":
+            return self._registry(rule, spec, params)
+        if kind == "feature":
+            name = str(rule.check.spec["name"])
+            wanted = "absent" if str(spec.get("state", "absent")) == "absent" else "installed"
+            if self.working.features.get(name) == wanted:
+                return False
+            self.working.features[name] = wanted
+            return True
+        if kind == "config" and rule.check.kind == "app_pools":
+            return self._app_pools(rule, str(substitute(spec.get("value"), params)))
+        if kind == "config":
+            return self._config(rule, finding, str(substitute(spec.get("value"), params)))
+        if kind == "config_collection":
+            return self._collection(rule, finding, spec, params)
+        return False
+
+    def _registry(self, rule: Rule, spec: dict[str, Any], params: dict[str, Any]) -> bool:
+        check = rule.check.spec
+        key = (str(check["path"]), str(check["name"]))
+        value = substitute(spec.get("value"), params)
+        if self.working.registry.get(key, (None, ""))[0] == value:
+            return False
+        self.working.registry[key] = (value, str(spec.get("type", "dword")))
+        return True
+
+    def _target(self, rule: Rule, finding: Finding) -> tuple[str, str | None]:
+        """The file and <location> path to write: where the failing value comes from, else server-wide."""
+        evidence = finding.evidence
+        section = str(rule.check.spec.get("section", ""))
+        environment = self.state.environment
+        apphost = expand(APPHOST_CONFIG, environment)
+        in_a_file = evidence.line is not None and bool(evidence.file) and ":\\" in str(evidence.file)
+        if in_a_file and (normalize(str(evidence.file)).casefold() != normalize(apphost).casefold() or evidence.location_path):
+            return str(evidence.file), evidence.location_path
+        if section in MACHINE_ONLY_SECTIONS:
+            return expand(MACHINE_CONFIG, environment), None
+        if section.startswith("system.web/"):
+            return expand(ROOT_WEB_CONFIG, environment), None
+        return apphost, None
+
+    def _edit(self, path: str) -> ConfigEditor:
+        data = self.working.read(path)
+        return ConfigEditor(data if data is not None else NEW_FILE, path, schema=self.state.configuration.schema)
+
+    def _store(self, path: str, editor: ConfigEditor) -> None:
+        key = normalize(path).casefold()
+        self.paths.setdefault(key, path)
+        self.working.files[key] = editor.content()
+
+    def _element(self, rule: Rule, finding: Finding) -> str:
+        element = str(rule.check.spec.get("element", ""))
+        if "{site}" in element:
+            site = finding.scope.split("/", 1)[0]
+            element = element.replace("{site}", site)
+        return element
+
+    def _config(self, rule: Rule, finding: Finding, value: str) -> bool:
+        path, location = self._target(rule, finding)
+        editor = self._edit(path)
+        try:
+            result = editor.set_attribute(
+                str(rule.check.spec["section"]), str(rule.check.spec["attribute"]), value, element=self._element(rule, finding), location=location
+            )
+        except EditError:
+            return False
+        if result.changed:
+            self._store(path, editor)
+        return result.changed
+
+    def _app_pools(self, rule: Rule, value: str) -> bool:
+        """Set the value in applicationPoolDefaults and on every pool that sets it otherwise."""
+        section = "system.applicationHost/applicationPools"
+        element, _slash, attribute = str(rule.check.spec["attribute"]).rpartition("/")
+        path = expand(APPHOST_CONFIG, self.state.environment)
+        editor = self._edit(path)
+        changed = editor.set_attribute(section, attribute, value, element="/".join(p for p in ("applicationPoolDefaults", element) if p)).changed
+        pools = self.working.state().configuration.server().section(section)
+        for entry in pools.entries:
+            own = entry.element.element(element).get(attribute)
+            name = entry.element.value("name") or ""
+            if not own.is_default and own.value != value:
+                quoted = f'"{name}"' if "'" in name else f"'{name}'"
+                target = "/".join(p for p in (f"add[@name={quoted}]", element) if p)
+                changed |= editor.set_attribute(section, attribute, value, element=target).changed
+        if changed:
+            self._store(path, editor)
+        return changed
+
+    def _collection(self, rule: Rule, finding: Finding, spec: dict[str, Any], params: dict[str, Any]) -> bool:
+        path, location = self._target(rule, finding)
+        section = str(rule.check.spec["section"])
+        element = self._element(rule, finding)
+        editor = self._edit(path)
+        changed = False
+        try:
+            for entry in spec.get("add") or []:
+                attributes = {str(k): str(substitute(v, params)) for k, v in entry.items()}
+                changed |= editor.add_entry(section, attributes, element=element, location=location).changed
+            for entry in spec.get("remove") or []:
+                key = {str(k): str(substitute(v, params)) for k, v in entry.items()}
+                local = editor.remove_entry(section, key, element=element, location=location)
+                changed |= local.changed
+                if not local.changed and path.casefold() == normalize(expand(APPHOST_CONFIG, self.state.environment)).casefold():
+                    changed |= editor.remove_entry(section, key, element=element, location=location, inherited=True).changed
+        except EditError:
+            return False
+        if changed:
+            self._store(path, editor)
+        return changed
+
+
+def plan_host(state: HostState, rules: tuple[Rule, ...], overrides: dict[str, dict[str, Any]] | None = None) -> Plan:
+    """The plan that makes ``state`` pass every automated rule it can."""
+    return Planner(state, rules, overrides).plan()

@@ -1,0 +1,147 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Plan on the controller, apply to a snapshot: effect, idempotence, minimal edits, and every fault."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden import apply as apply_module
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS, ApplyError, apply_to_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import FileChange, plan_host
+
+ROOT = Path(__file__).resolve().parents[5]
+LAB = ROOT / "inventories" / "lab" / "snapshots"
+RULES = load_catalog().rules
+APPHOST = "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config"
+
+
+def copy_of(host: str, tmp_path: Path) -> Path:
+    target = tmp_path / host
+    shutil.copytree(LAB / host, target)
+    return target
+
+
+def digest(tree: Path) -> dict[str, str]:
+    return {str(p.relative_to(tree)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(tree.rglob("*")) if p.is_file() and BACKUPS not in p.parts}
+
+
+def automated(rule_id: str) -> Rule:
+    return next(r for r in RULES if r.id == rule_id)
+
+
+@pytest.mark.parametrize("host", ["web01", "web02"])
+def test_harden_fixes_every_rule_with_automated_remediation_and_a_second_run_changes_nothing(host: str, tmp_path: Path) -> None:
+    snapshot = copy_of(host, tmp_path)
+    plan = plan_host(load_snapshot(snapshot), RULES)
+    assert plan.files and plan.registry
+    result = apply_to_snapshot(snapshot, plan)
+    assert result.changed and result.backup
+    after = Evaluator(load_snapshot(snapshot)).evaluate(RULES)
+    still_failing = sorted({f.rule_id for f in after if f.status == "fail"})
+    assert [r for r in still_failing if automated(r).automated_remediation] == []
+    assert sorted({f.rule_id for f in plan.remaining}) == still_failing
+    second = plan_host(load_snapshot(snapshot), RULES)
+    assert second.empty
+    assert not apply_to_snapshot(snapshot, second).changed
+
+
+def test_the_hardened_host_needs_no_change() -> None:
+    assert plan_host(load_snapshot(LAB / "web03"), RULES).empty
+
+
+def test_a_harden_touches_only_the_nodes_the_plan_names(tmp_path: Path) -> None:
+    """Every line of the original applicationHost.config that the plan does not edit is still there, in order."""
+    snapshot = copy_of("web02", tmp_path)
+    before = (snapshot / "files/C/Windows/System32/inetsrv/config/applicationHost.config").read_text(encoding="utf-8")
+    plan = plan_host(load_snapshot(snapshot), RULES)
+    apply_to_snapshot(snapshot, plan)
+    after = (snapshot / "files/C/Windows/System32/inetsrv/config/applicationHost.config").read_text(encoding="utf-8")
+    removed = [line.strip() for line in before.splitlines() if line not in after.splitlines()]
+    assert removed == [
+        '<logFile logFormat="W3C" directory="%SystemDrive%\\inetpub\\logs\\LogFiles" />',
+        '<add name="X-Powered-By" value="ASP.NET" />',
+        '<access sslFlags="None" />',
+        '<anonymousAuthentication enabled="true" userName="IUSR" />',
+        "<requestFiltering>",
+    ]
+    kept = [line for line in before.splitlines() if line.strip() not in removed]
+    after_lines = iter(after.splitlines())
+    assert all(any(line == candidate for candidate in after_lines) for line in kept), "original lines lost or reordered"
+
+
+def test_check_mode_writes_nothing(tmp_path: Path) -> None:
+    snapshot = copy_of("web01", tmp_path)
+    before = digest(snapshot)
+    result = apply_to_snapshot(snapshot, plan_host(load_snapshot(snapshot), RULES), check_mode=True)
+    assert result.changed
+    assert digest(snapshot) == before
+    assert not (snapshot / BACKUPS).exists()
+
+
+def test_a_file_changed_after_the_plan_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    snapshot = copy_of("web01", tmp_path)
+    plan = plan_host(load_snapshot(snapshot), RULES)
+    shop = snapshot / "files/C/inetpub/shop/web.config"
+    shop.write_bytes(shop.read_bytes() + b"\n<!-- edited by someone else -->\n")
+    before = digest(snapshot)
+    with pytest.raises(ApplyError, match="changed since the plan was made") as caught:
+        apply_to_snapshot(snapshot, plan)
+    assert not caught.value.restored
+    assert digest(snapshot) == before
+    assert not (snapshot / BACKUPS).exists()
+
+
+def test_a_validation_failure_after_writing_restores_everything(tmp_path: Path) -> None:
+    snapshot = copy_of("web01", tmp_path)
+    plan = plan_host(load_snapshot(snapshot), RULES)
+    broken = [FileChange(c.path, c.before_sha256, c.after.replace(b"</configuration>", b"")) if c.path == APPHOST else c for c in plan.files]
+    plan.files = broken
+    before = digest(snapshot)
+    with pytest.raises(ApplyError, match="was restored from backup") as caught:
+        apply_to_snapshot(snapshot, plan)
+    assert caught.value.restored
+    assert digest(snapshot) == before
+
+
+def test_a_failure_in_the_middle_of_the_plan_restores_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    snapshot = copy_of("web01", tmp_path)
+    plan = plan_host(load_snapshot(snapshot), RULES)
+    assert len(plan.files) >= 3
+    writes: list[Path] = []
+    real_write = apply_module._write_file
+
+    def failing_write(path: Path, data: bytes) -> None:
+        writes.append(path)
+        if len(writes) == 3:
+            raise OSError(28, "No space left on device")
+        real_write(path, data)
+
+    monkeypatch.setattr(apply_module, "_write_file", failing_write)
+    before = digest(snapshot)
+    with pytest.raises(ApplyError, match="No space left on device"):
+        apply_to_snapshot(snapshot, plan)
+    assert len(writes) == 3
+    assert digest(snapshot) == before
+
+
+def test_backups_are_kept_up_to_the_retention_limit(tmp_path: Path) -> None:
+    snapshot = copy_of("web02", tmp_path)
+    for _ in range(3):
+        state = load_snapshot(snapshot)
+        plan = plan_host(state, RULES)
+        if plan.empty:
+            (snapshot / "files/C/inetpub/wwwroot/web.config").write_bytes(
+                b'<configuration><system.webServer><directoryBrowse enabled="true" /></system.webServer></configuration>'
+            )
+            plan = plan_host(load_snapshot(snapshot), RULES)
+        apply_to_snapshot(snapshot, plan, retention=2)
+    assert len(list((snapshot / BACKUPS).iterdir())) == 2
