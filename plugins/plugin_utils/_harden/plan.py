@@ -17,6 +17,7 @@ for the compare-and-swap of the apply.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources im
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.expect import substitute
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding, RuleException, apply_exceptions
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState
 
 NEW_FILE = b'<?xml version="1.0" encoding="UTF-8"?>\n<configuration>\n</configuration>\n'
@@ -134,8 +135,17 @@ class _Working:
 
 
 class Planner:
-    def __init__(self, state: HostState, rules: tuple[Rule, ...], overrides: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        state: HostState,
+        rules: tuple[Rule, ...],
+        overrides: dict[str, dict[str, Any]] | None = None,
+        exceptions: list[RuleException] | None = None,
+        today: datetime.date | None = None,
+    ) -> None:
         self.state = state
+        self.exceptions = exceptions or []
+        self.today = today or datetime.date.today()
         self.rules = {r.id: r for r in rules}
         self.overrides = overrides or {}
         self.working = _Working(state)
@@ -145,13 +155,19 @@ class Planner:
     def plan(self) -> Plan:
         rules = tuple(self.rules.values())
         before = Evaluator(self.state, self.overrides).evaluate(rules)
+        apply_exceptions(before, self.exceptions, self.today)
         failing_before = {(f.rule_id, f.scope) for f in before if f.status == "fail"}
         findings = before
         for _round in range(MAX_ROUNDS):
+            apply_exceptions(findings, self.exceptions, self.today)
             fixable = [f for f in findings if f.status == "fail" and self.rules[f.rule_id].automated_remediation]
-            if not fixable or not any([self._remediate(f) for f in fixable]):
+            progress = False
+            for finding in fixable:  # every remediation runs; one that changes nothing does not stop the rest
+                progress = self._remediate(finding) or progress
+            if not progress:
                 break
             findings = Evaluator(self.working.state(), self.overrides).evaluate(rules)
+        apply_exceptions(findings, self.exceptions, self.today)
         failing_after = {(f.rule_id, f.scope) for f in findings if f.status == "fail"}
         plan = Plan(host=self.state.name)
         for key, data in sorted(self.working.files.items()):
@@ -291,6 +307,12 @@ class Planner:
         return changed
 
 
-def plan_host(state: HostState, rules: tuple[Rule, ...], overrides: dict[str, dict[str, Any]] | None = None) -> Plan:
-    """The plan that makes ``state`` pass every automated rule it can."""
-    return Planner(state, rules, overrides).plan()
+def plan_host(
+    state: HostState,
+    rules: tuple[Rule, ...],
+    overrides: dict[str, dict[str, Any]] | None = None,
+    exceptions: list[RuleException] | None = None,
+    today: datetime.date | None = None,
+) -> Plan:
+    """The plan that makes ``state`` pass every automated rule it can (excepted findings are left alone)."""
+    return Planner(state, rules, overrides, exceptions, today).plan()

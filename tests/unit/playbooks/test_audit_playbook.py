@@ -23,7 +23,7 @@ LAB = ROOT / "inventories" / "lab" / "snapshots"
 
 def run(*extra: str) -> subprocess.CompletedProcess[str]:
     environment = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"))
-    command = [PLAYBOOK, "playbooks/audit.yml", "-e", f"hardened_iis_catalog={CATALOG}", *extra]
+    command = [PLAYBOOK, "-i", str(ROOT / "inventories" / "lab" / "hosts.yml"), "playbooks/audit.yml", "-e", f"hardened_iis_catalog={CATALOG}", *extra]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment, check=False, timeout=300)
 
 

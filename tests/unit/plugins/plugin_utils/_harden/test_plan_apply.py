@@ -135,7 +135,7 @@ def test_a_failure_in_the_middle_of_the_plan_restores_everything(tmp_path: Path,
 
 def test_backups_are_kept_up_to_the_retention_limit(tmp_path: Path) -> None:
     snapshot = copy_of("web02", tmp_path)
-    for _ in range(3):
+    for _round in range(3):
         state = load_snapshot(snapshot)
         plan = plan_host(state, RULES)
         if plan.empty:
@@ -145,3 +145,22 @@ def test_backups_are_kept_up_to_the_retention_limit(tmp_path: Path) -> None:
             plan = plan_host(load_snapshot(snapshot), RULES)
         apply_to_snapshot(snapshot, plan, retention=2)
     assert len(list((snapshot / BACKUPS).iterdir())) == 2
+
+
+def test_an_excepted_finding_is_left_alone_and_an_expired_exception_is_not(tmp_path: Path) -> None:
+    import datetime
+
+    from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException
+
+    state = load_snapshot(LAB / "web01")
+    keep = RuleException.parse(
+        {"rule": "iis-directory-browsing-off", "scope": "Default Web Site/shop/uploads", "reason": "public index", "expires": "2999-01-01"}, "e"
+    )
+    plan = plan_host(state, RULES, exceptions=[keep], today=datetime.date(2026, 11, 22))
+    assert not any(c.path.endswith("uploads\\web.config") for c in plan.files)
+    assert any(c.path.endswith("shop\\web.config") for c in plan.files)
+    expired = RuleException.parse(
+        {"rule": "iis-directory-browsing-off", "scope": "Default Web Site/shop/uploads", "reason": "was public", "expires": "2020-01-01"}, "e"
+    )
+    plan = plan_host(state, RULES, exceptions=[expired], today=datetime.date(2026, 11, 22))
+    assert any(c.path.endswith("uploads\\web.config") and b'enabled="false"' in c.after for c in plan.files)

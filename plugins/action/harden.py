@@ -1,0 +1,137 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin for hardened.iis.harden: plan on the controller, apply in one step, audit again."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.changes import OverlayFiles
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import Plan, plan_host
+
+EXCEPTION_OPTIONS = {
+    "rule": {"type": "str", "required": True},
+    "scope": {"type": "str", "default": "*"},
+    "reason": {"type": "str", "required": True},
+    "expires": {"type": "str"},
+}
+ARGUMENT_SPEC: dict[str, Any] = {
+    "snapshot": {"type": "path"},
+    "catalog": {"type": "path"},
+    "rules": {"type": "list", "elements": "str"},
+    "skip_rules": {"type": "list", "elements": "str"},
+    "rule_tags": {"type": "list", "elements": "str"},
+    "params": {"type": "dict", "default": {}},
+    "exceptions": {"type": "list", "elements": "dict", "default": [], "options": EXCEPTION_OPTIONS},
+    "backup_retention": {"type": "int", "default": 5},
+}
+
+
+def _score(findings: list[Any]) -> dict[str, Any]:
+    totals = score(findings)
+    return {
+        "passed": totals.passed,
+        "failed": totals.failed,
+        "manual": totals.manual,
+        "excepted": totals.excepted,
+        "errors": totals.errors,
+        "score": totals.value,
+    }
+
+
+def _planned_state(state: HostState, plan: Plan) -> HostState:
+    """The host as the plan would leave it (for the check-mode score)."""
+    registry = {k: dict(v) for k, v in state.registry.items()}
+    for change in plan.registry:
+        registry.setdefault(change.path, {})[change.name] = change.value
+    features = dict(state.features)
+    features.update({f.name: f.state for f in plan.features})
+    files = OverlayFiles(state.files, {c.path: c.after for c in plan.files})
+    return HostState(state.name, files, state.environment, state.os, state.iis, registry, features, state.services, state.source)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        host = str(task_vars.get("inventory_hostname", "localhost"))
+        snapshot = args["snapshot"] or (self._templar.template(task_vars["hardened_iis_snapshot"]) if task_vars.get("hardened_iis_snapshot") else None)
+        try:
+            if not snapshot:
+                raise HostStateError(f"{host} has no snapshot (option 'snapshot' or host variable 'hardened_iis_snapshot')")
+            catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
+            rules = catalog.select(args["rules"], args["skip_rules"])
+            if args["rule_tags"]:
+                known = {t for r in catalog.rules for t in r.tags}
+                unknown = sorted(set(args["rule_tags"]) - known)
+                if unknown:
+                    raise CatalogError(f"rule_tags: unknown tag(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+                rules = tuple(r for r in rules if set(r.tags) & set(args["rule_tags"]))
+            exceptions = [RuleException.parse(e, f"exceptions[{i}]") for i, e in enumerate(args["exceptions"])]
+            today = datetime.date.today()
+            state = load_snapshot(str(snapshot), host)
+            before = Evaluator(state, args["params"]).evaluate(rules)
+            apply_exceptions(before, exceptions, today)
+            plan = plan_host(state, rules, args["params"], exceptions, today)
+            originals = {c.path: state.files.read(c.path) for c in plan.files}
+            backup = None
+            if self._task.check_mode:
+                after_state = _planned_state(state, plan)
+            else:
+                applied = apply_to_snapshot(Path(str(snapshot)), plan, retention=args["backup_retention"])
+                backup = applied.backup
+                after_state = load_snapshot(str(snapshot), host)
+            after = Evaluator(after_state, args["params"]).evaluate(rules)
+            apply_exceptions(after, exceptions, today)
+        except ApplyError as exc:
+            result.update(failed=True, msg=f"harden of {host}: {exc}", restored=exc.restored, backup=exc.backup)
+            return result
+        except (CatalogError, HostStateError, ConfigError, ValueError) as exc:
+            result.update(failed=True, msg=f"harden of {host}: {exc}")
+            return result
+        result.update(
+            changed=not plan.empty,
+            plan=plan.as_dict(originals),
+            backup=backup,
+            score_before=_score(before),
+            score_after=_score(after),
+            findings=[f.as_dict() for f in after],
+            remote_calls=0,
+        )
+        if self._task.diff and not plan.empty:
+            result["diff"] = self._diff(plan, originals)
+        return result
+
+    @staticmethod
+    def _diff(plan: Plan, originals: dict[str, bytes | None]) -> list[dict[str, str]]:
+        diffs = [
+            {
+                "before_header": change.path,
+                "after_header": change.path,
+                "before": (originals.get(change.path) or b"").decode("utf-8-sig", "replace"),
+                "after": change.after.decode("utf-8-sig", "replace"),
+            }
+            for change in plan.files
+        ]
+        if plan.registry or plan.features:
+            before = "".join(f"{r.path}\\{r.name} = {r.before!r}\n" for r in plan.registry) + "".join(f"feature {f.name}: {f.before}\n" for f in plan.features)
+            after = "".join(f"{r.path}\\{r.name} = {r.value!r} ({r.type})\n" for r in plan.registry) + "".join(
+                f"feature {f.name}: {f.state}\n" for f in plan.features
+            )
+            diffs.append({"before_header": "registry and features", "after_header": "registry and features", "before": before, "after": after})
+        return diffs

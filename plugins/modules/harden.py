@@ -1,0 +1,122 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+---
+module: harden
+short_description: Make an IIS host pass the hardened baseline, planned on the controller and applied in one step
+version_added: 0.1.0
+description:
+  - Computes on the controller the full change plan for a host from its state and the rules chosen
+    (edits of IIS configuration files that keep every untouched byte, registry values, Windows
+    features), then applies it in one step with a backup, a compare-and-swap on each file's
+    SHA-256, validation, and restore on any failure; then audits the host again.
+  - In check mode it stops after the plan and reports it; with C(--diff) it shows a unified diff
+    of every file and the before and after of every registry value.
+  - Findings whose rule has manual remediation, and findings covered by an unexpired exception,
+    are left as they are.
+  - Hosts are read from their snapshot (host variable C(hardened_iis_snapshot)), which receives the
+    changes.
+author: hardened.iis maintainers (@hardened-iis)
+options:
+  snapshot:
+    description: Snapshot directory of the host. Defaults to the host variable C(hardened_iis_snapshot).
+    type: path
+  catalog:
+    description: The rule catalog. Defaults to the collection's C(rules/iis10.yml).
+    type: path
+  rules:
+    description: Only these rule ids (default all). An unknown id is an error.
+    type: list
+    elements: str
+  skip_rules:
+    description: Rule ids not to apply. An unknown id is an error.
+    type: list
+    elements: str
+  rule_tags:
+    description: Only rules carrying one of these catalog tags (for example C(lockdown), C(urlscan), C(tls)).
+    type: list
+    elements: str
+  params:
+    description: Organisation values by rule id, overriding the C(params) of that rule.
+    type: dict
+    default: {}
+  exceptions:
+    description: Accepted deviations; their findings are not changed. See P(hardened.iis.audit#module).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      rule:
+        description: The rule id.
+        type: str
+        required: true
+      scope:
+        description: The scope (C(server), a site name, or C(site/path)); C(*) globs allowed.
+        type: str
+        default: "*"
+      reason:
+        description: Why the deviation is accepted.
+        type: str
+        required: true
+      expires:
+        description: The last day the exception holds (YYYY-MM-DD).
+        type: str
+  backup_retention:
+    description: How many backups to keep.
+    type: int
+    default: 5
+attributes:
+  check_mode:
+    description: Computes and reports the plan without writing anything.
+    support: full
+  diff_mode:
+    description: Shows a unified diff of every file and the before and after of every registry value.
+    support: full
+  platform:
+    description: Target operating systems.
+    support: full
+    platforms: windows
+seealso:
+  - module: hardened.iis.audit
+"""
+
+EXAMPLES = r"""
+- name: Harden a host, request filtering rules only
+  hardened.iis.harden:
+    rule_tags: [urlscan]
+
+- name: Show what would change, with diffs
+  hardened.iis.harden:
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+plan:
+  description: The plan (files with SHA-256 before and after and their diff, registry values, features, rules it fixes, findings it cannot fix).
+  returned: always
+  type: dict
+backup:
+  description: The id of the backup taken before writing (none in check mode or when nothing changed).
+  returned: always
+  type: str
+score_before:
+  description: The audit score before the change.
+  returned: always
+  type: dict
+score_after:
+  description: The audit score after the change (in check mode, the score the plan would reach).
+  returned: always
+  type: dict
+findings:
+  description: The findings after the change, in the shared findings format.
+  returned: always
+  type: list
+  elements: dict
+remote_calls:
+  description: Module calls made on the host (none for a snapshot host).
+  returned: always
+  type: int
+"""
