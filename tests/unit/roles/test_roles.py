@@ -1,0 +1,86 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The lockdown, urlscan and tls roles: generated from the catalog, complete, effective, idempotent."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from tools import generate_roles
+
+ROOT = Path(__file__).resolve().parents[3]
+PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
+CATALOG = load_catalog()
+
+
+def run(lab: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    environment = dict(
+        os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"
+    )
+    command = [PLAYBOOK, "-i", str(lab / "hosts.yml"), "playbooks/harden.yml", *extra]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment, check=False, timeout=600)
+
+
+def changed_hosts(result: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    stats = json.loads(result.stdout)["stats"]
+    return {host: values["changed"] for host, values in stats.items()}
+
+
+def test_the_roles_are_generated_from_the_catalog() -> None:
+    assert generate_roles.main(["--check"]) == 0
+
+
+def test_every_rule_belongs_to_exactly_one_role() -> None:
+    roles = {rule.id: generate_roles.role_of(rule) for rule in CATALOG.rules}
+    assert set(roles.values()) == set(generate_roles.ROLES)
+    for role in generate_roles.ROLES:
+        defaults = (ROOT / "roles" / role / "defaults" / "main.yml").read_text(encoding="utf-8")
+        for rule_id, owner in roles.items():
+            assert (f"  {rule_id}: true" in defaults) == (owner == role), (role, rule_id)
+
+
+def test_the_roles_harden_the_lab_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    lab = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventories" / "lab", lab)
+    first = run(lab)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert changed_hosts(first) == {"web01": 3, "web02": 3, "web03": 0}
+    for host in ("web01", "web02", "web03"):
+        findings = Evaluator(load_snapshot(lab / "snapshots" / host)).evaluate(CATALOG.rules)
+        fixable = [f.rule_id for f in findings if f.status == "fail" and CATALOG.rule(f.rule_id).automated_remediation]
+        assert fixable == [], host
+    second = run(lab)
+    assert second.returncode == 0
+    assert changed_hosts(second) == {"web01": 0, "web02": 0, "web03": 0}
+
+
+def test_a_rule_id_tag_applies_that_rule_alone(tmp_path: Path) -> None:
+    lab = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventories" / "lab", lab)
+    result = run(lab, "--tags", "iis-directory-browsing-off", "--limit", "web01")
+    assert result.returncode == 0, result.stdout[-3000:]
+    findings = Evaluator(load_snapshot(lab / "snapshots" / "web01")).evaluate(CATALOG.rules)
+    status = {(f.rule_id, f.scope): f.status for f in findings}
+    assert status[("iis-directory-browsing-off", "Default Web Site/shop")] == "pass"
+    assert status[("iis-directory-browsing-off", "Default Web Site/shop/uploads")] == "pass"
+    assert status[("aspnet-compilation-debug-off", "Default Web Site/shop")] == "fail"
+    assert status[("tls-1-0-server-disabled", "server")] == "fail"
+
+
+def test_check_mode_with_diff_changes_nothing(tmp_path: Path) -> None:
+    lab = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventories" / "lab", lab)
+    before = {p: p.read_bytes() for p in lab.rglob("*") if p.is_file()}
+    result = run(lab, "--check", "--diff")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert changed_hosts(result)["web01"] == 3
+    assert {p: p.read_bytes() for p in lab.rglob("*") if p.is_file()} == before
