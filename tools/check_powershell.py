@@ -145,6 +145,33 @@ def documented(sidecar: Path) -> dict[str, Any]:
 SPEC_FIELDS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
 
 
+def _compare_options(path: Path, sidecar: str, options: dict[str, Any], docs: dict[str, Any], prefix: str) -> list[Problem]:
+    """Differences between $spec options and documented options, suboptions included."""
+    problems: list[Problem] = []
+    for short in sorted(set(options) | set(docs)):
+        name = prefix + short
+        if short not in docs:
+            problems.append(Problem(str(path), 1, 1, f"option {name!r} is in $spec but not documented in {sidecar}"))
+            continue
+        if short not in options:
+            problems.append(Problem(str(path), 1, 1, f"option {name!r} is documented but not in $spec"))
+            continue
+        for field_name in SPEC_FIELDS:
+            in_spec = options[short].get(field_name, "str" if field_name == "type" else None)
+            in_docs = docs[short].get(field_name, "str" if field_name == "type" else None)
+            if field_name in ("required", "no_log"):
+                in_spec, in_docs = bool(in_spec), bool(in_docs)
+            if isinstance(in_spec, list) and isinstance(in_docs, list) and field_name == "choices":
+                in_spec, in_docs = [str(v) for v in in_spec], [str(v) for v in in_docs]
+            if in_spec != in_docs and not (field_name == "default" and in_spec in (None, []) and in_docs in (None, [])):
+                problems.append(Problem(str(path), 1, 1, f"option {name!r}: {field_name} is {in_spec!r} in $spec but {in_docs!r} in {sidecar}"))
+        nested_spec = options[short].get("options") or {}
+        nested_docs = docs[short].get("suboptions") or {}
+        if nested_spec or nested_docs:
+            problems.extend(_compare_options(path, sidecar, nested_spec, nested_docs, name + "."))
+    return problems
+
+
 def spec_problems(path: Path, source: bytes) -> list[Problem]:
     """Differences between a module's $spec and its documented options."""
     sidecar = path.with_suffix(".py")
@@ -153,23 +180,7 @@ def spec_problems(path: Path, source: bytes) -> list[Problem]:
     spec = module_spec(source)
     if spec is None:
         return [Problem(str(path), 1, 1, "no $spec hashtable found")]
-    options = spec.get("options") or {}
-    docs = documented(sidecar).get("options") or {}
-    problems: list[Problem] = []
-    for name in sorted(set(options) | set(docs)):
-        if name not in docs:
-            problems.append(Problem(str(path), 1, 1, f"option {name!r} is in $spec but not documented in {sidecar.name}"))
-            continue
-        if name not in options:
-            problems.append(Problem(str(path), 1, 1, f"option {name!r} is documented but not in $spec"))
-            continue
-        for field_name in SPEC_FIELDS:
-            in_spec = options[name].get(field_name, "str" if field_name == "type" else None)
-            in_docs = docs[name].get(field_name, "str" if field_name == "type" else None)
-            if field_name in ("required", "no_log"):
-                in_spec, in_docs = bool(in_spec), bool(in_docs)
-            if in_spec != in_docs and not (field_name == "default" and in_spec in (None, []) and in_docs in (None, [])):
-                problems.append(Problem(str(path), 1, 1, f"option {name!r}: {field_name} is {in_spec!r} in $spec but {in_docs!r} in {sidecar.name}"))
+    problems = _compare_options(path, sidecar.name, spec.get("options") or {}, documented(sidecar).get("options") or {}, "")
     check_mode = (documented(sidecar).get("attributes") or {}).get("check_mode", {}).get("support")
     if bool(spec.get("supports_check_mode")) != (check_mode in ("full", "partial")):
         problems.append(

@@ -48,12 +48,28 @@ def _defaults(role: str, rules: list[Rule]) -> str:
         f"{role}_exceptions: []",
         "# How many backups of the files the role changes are kept on the host.",
         f"{role}_backup_retention: 5",
+        "# Restart the host when a change needs it (SCHANNEL values, features); the restart keeps WinRM reachable.",
+        f"{role}_reboot: true",
+        f"{role}_reboot_timeout: 600",
     ]
     return "\n".join(lines) + "\n"
 
 
 def _tasks(role: str, rules: list[Rule]) -> str:
     tags = "\n".join(f"    - {rule.id}" for rule in rules)
+    reboot = f"""
+- name: Restart the host when a SCHANNEL value or a feature changed
+  ansible.windows.win_reboot:
+    reboot_timeout: "{{{{ {role}_reboot_timeout }}}}"
+  when: {role}_result.reboot_required | default(false) and {role}_reboot
+  tags:
+    - {role}
+{tags}
+"""
+    return reboot_free(role, rules, tags) + reboot
+
+
+def reboot_free(role: str, rules: list[Rule], tags: str) -> str:
     return f"""---
 {HEADER}- name: Apply the {role} rules, planned on the controller and applied with a backup and rollback
   hardened.iis.harden:
@@ -123,6 +139,14 @@ def _argument_specs(role: str) -> str:
             required: false
       {role}_backup_retention:
         description: How many backups of the changed files are kept.
+        type: int
+        required: false
+      {role}_reboot:
+        description: Whether to restart the host when a change needs it (SCHANNEL values, Windows features).
+        type: bool
+        required: false
+      {role}_reboot_timeout:
+        description: Seconds to wait for the host to come back after a restart.
         type: int
         required: false
 """

@@ -18,6 +18,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate impor
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.live import harden_live
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import Plan, plan_host
 
 EXCEPTION_OPTIONS = {
@@ -72,8 +73,6 @@ class ActionModule(ActionBase):
         host = str(task_vars.get("inventory_hostname", "localhost"))
         snapshot = args["snapshot"] or (self._templar.template(task_vars["hardened_iis_snapshot"]) if task_vars.get("hardened_iis_snapshot") else None)
         try:
-            if not snapshot:
-                raise HostStateError(f"{host} has no snapshot (option 'snapshot' or host variable 'hardened_iis_snapshot')")
             catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
             rules = catalog.select(args["rules"], args["skip_rules"])
             if args["rule_tags"]:
@@ -84,6 +83,8 @@ class ActionModule(ActionBase):
                 rules = tuple(r for r in rules if set(r.tags) & set(args["rule_tags"]))
             exceptions = [RuleException.parse(e, f"exceptions[{i}]") for i, e in enumerate(args["exceptions"])]
             today = datetime.date.today()
+            if not snapshot:
+                return self._live(result, task_vars, host, rules, args, exceptions, today)
             state = load_snapshot(str(snapshot), host)
             before = Evaluator(state, args["params"]).evaluate(rules)
             apply_exceptions(before, exceptions, today)
@@ -112,9 +113,35 @@ class ActionModule(ActionBase):
             score_after=_score(after),
             findings=[f.as_dict() for f in after],
             remote_calls=0,
+            reboot_required=False,
         )
         if self._task.diff and not plan.empty:
             result["diff"] = self._diff(plan, originals)
+        return result
+
+    def _live(
+        self, result: dict[str, Any], task_vars: dict[str, Any], host: str, rules: tuple[Any, ...], args: dict[str, Any], exceptions: list[Any], today: Any
+    ) -> dict[str, Any]:
+        """A live host: gather, apply and verify through module calls on the host."""
+
+        def execute(module: str, module_args: dict[str, Any]) -> dict[str, Any]:
+            return dict(self._execute_module(module_name=module, module_args=module_args, task_vars=task_vars))
+
+        outcome = harden_live(execute, host, rules, args["params"], exceptions, today, bool(self._task.check_mode), args["backup_retention"])
+        result.update(
+            changed=not outcome.plan.empty,
+            plan=outcome.plan.as_dict(outcome.originals),
+            backup=outcome.backup,
+            score_before=_score(outcome.before),
+            score_after=_score(
+                outcome.after if not self._task.check_mode else Evaluator(_planned_state(outcome.state, outcome.plan), args["params"]).evaluate(rules)
+            ),
+            findings=[f.as_dict() for f in outcome.after],
+            remote_calls=outcome.calls,
+            reboot_required=outcome.reboot_required,
+        )
+        if self._task.diff and not outcome.plan.empty:
+            result["diff"] = self._diff(outcome.plan, outcome.originals)
         return result
 
     @staticmethod

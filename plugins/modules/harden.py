@@ -16,8 +16,11 @@ description:
     of every file and the before and after of every registry value.
   - Findings whose rule has manual remediation, and findings covered by an unexpired exception,
     are left as they are.
-  - Hosts are read from their snapshot (host variable C(hardened_iis_snapshot)), which receives the
-    changes.
+  - A host with a snapshot (host variable C(hardened_iis_snapshot)) is read from it and the snapshot
+    receives the changes. A live host is read with one call of P(hardened.iis.iis_host_state#module),
+    changed with one call of P(hardened.iis.iis_apply#module) (plus one call of
+    P(ansible.windows.win_feature#module) per Windows feature to add or remove, which handles the
+    feature's reboot needs), and read again to verify.
 author: hardened.iis maintainers (@hardened-iis)
 options:
   snapshot:
@@ -80,6 +83,7 @@ attributes:
     platforms: windows
 seealso:
   - module: hardened.iis.audit
+  - module: hardened.iis.iis_apply
 """
 
 EXAMPLES = r"""
@@ -116,7 +120,11 @@ findings:
   type: list
   elements: dict
 remote_calls:
-  description: Module calls made on the host (none for a snapshot host).
+  description: Module calls made on the host (none for a snapshot host; gather, apply and verify, plus one per feature change, for a live host).
   returned: always
   type: int
+reboot_required:
+  description: Whether the host must restart for the change to take effect (a SCHANNEL value or a feature changed on a live host).
+  returned: always
+  type: bool
 """

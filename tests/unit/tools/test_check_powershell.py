@@ -38,6 +38,8 @@ def test_spec_and_documentation_drift_is_reported() -> None:
         "option 'name': required is True in $spec but False in drift_module.py",
         "option 'password' is in $spec but not documented in drift_module.py",
         "option 'retries': default is 3 in $spec but 5 in drift_module.py",
+        "option 'targets.host': required is True in $spec but False in drift_module.py",
+        "option 'targets.port': type is 'int' in $spec but 'str' in drift_module.py",
         "option 'timeout' is documented but not in $spec",
         "supports_check_mode is True but the documented check_mode support is 'none'",
     ]

@@ -1,0 +1,120 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+---
+module: iis_apply
+short_description: Execute a hardened.iis change plan on a Windows host in one call, with backup and rollback
+version_added: 0.1.0
+description:
+  - Executes a plan computed on the controller by P(hardened.iis.harden#module) and decides nothing.
+  - Refuses to write anything when a file no longer has the SHA-256 the plan was computed from
+    (compare and swap).
+  - Backs up every file and registry value it will change to a timestamped folder (keeping the
+    newest O(backup_retention)), writes the files (each through a temporary file and a rename) and
+    registry values, then validates the IIS configuration by loading every application's
+    configuration through the IIS configuration API. On any failure it restores every file and
+    registry value it touched, so the host is as before.
+author: hardened.iis maintainers (@hardened-iis)
+options:
+  files:
+    description: Files to write.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The file's Windows path.
+        type: str
+        required: true
+      before_sha256:
+        description: The SHA-256 (lower-case hex) the file had when the plan was made; absent for a new file.
+        type: str
+      content:
+        description: The new content, base64.
+        type: str
+        required: true
+  registry:
+    description: Registry values to set.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The key (C(HKLM\...)).
+        type: str
+        required: true
+      name:
+        description: The value's name.
+        type: str
+        required: true
+      type:
+        description: The value's type.
+        type: str
+        default: dword
+        choices: [dword, qword, string, expandstring, multistring]
+      value:
+        description: The data.
+        type: raw
+        required: true
+  backup_dir:
+    description: Where backups go, one timestamped folder per apply.
+    type: path
+    default: '%ProgramData%\hardened.iis\backups'
+  backup_retention:
+    description: How many backups to keep.
+    type: int
+    default: 5
+  validate:
+    description: Whether to load every application's configuration through the IIS configuration API after writing.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    description: Reports whether anything would change, writing nothing.
+    support: full
+  diff_mode:
+    description: The plan's diff is shown by P(hardened.iis.harden#module), which computes it.
+    support: none
+  platform:
+    description: Target operating systems.
+    support: full
+    platforms: windows
+seealso:
+  - module: hardened.iis.harden
+  - module: hardened.iis.iis_host_state
+"""
+
+EXAMPLES = r"""
+- name: Apply a plan (normally done by hardened.iis.harden)
+  hardened.iis.iis_apply:
+    files:
+      - path: C:\inetpub\shop\web.config
+        before_sha256: 0d6c6f1e6a2c0f5b7e0c4d2b3a1f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29
+        content: PD94bWwgdmVyc2lvbj0iMS4wIj8+PGNvbmZpZ3VyYXRpb24+PC9jb25maWd1cmF0aW9uPg==
+    registry:
+      - path: HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL\Protocols\TLS 1.0\Server
+        name: Enabled
+        value: 0
+"""
+
+RETURN = r"""
+backup:
+  description: The backup folder of this apply.
+  returned: when something changed
+  type: str
+restored:
+  description: Whether a failed apply was undone.
+  returned: always
+  type: bool
+files:
+  description: The files written.
+  returned: success
+  type: list
+  elements: str
+registry:
+  description: How many registry values were set.
+  returned: success
+  type: int
+"""
