@@ -19,7 +19,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings impor
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.live import harden_live
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import Plan, plan_host
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host
 
 EXCEPTION_OPTIONS = {
     "rule": {"type": "str", "required": True},
@@ -99,6 +99,9 @@ class ActionModule(ActionBase):
                 after_state = load_snapshot(str(snapshot), host)
             after = Evaluator(after_state, args["params"]).evaluate(rules)
             apply_exceptions(after, exceptions, today)
+        except ManagementSafetyError as exc:
+            result.update(failed=True, msg=f"harden of {host}: refused: {exc}; nothing was changed")
+            return result
         except ApplyError as exc:
             result.update(failed=True, msg=f"harden of {host}: {exc}", restored=exc.restored, backup=exc.backup)
             return result

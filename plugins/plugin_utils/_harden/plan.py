@@ -63,6 +63,7 @@ class RegistryChange:
     type: str
     before: Any
     """The value before, or None when it was not set."""
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,42 @@ class FeatureChange:
     name: str
     state: str
     before: str | None
+    rule: str = ""
+
+
+class ManagementSafetyError(ValueError):
+    """The plan would cut the management connection (WinRM, the firewall, TLS 1.2)."""
+
+
+PROTECTED_KEYS = (
+    "HKLM\\SOFTWARE\\MICROSOFT\\WINDOWS\\CURRENTVERSION\\WSMAN",
+    "HKLM\\SOFTWARE\\POLICIES\\MICROSOFT\\WINDOWS\\WINRM",
+    "HKLM\\SYSTEM\\CURRENTCONTROLSET\\SERVICES\\WINRM",
+    "HKLM\\SYSTEM\\CURRENTCONTROLSET\\SERVICES\\SHAREDACCESS\\PARAMETERS\\FIREWALLPOLICY",
+    "HKLM\\SOFTWARE\\POLICIES\\MICROSOFT\\WINDOWSFIREWALL",
+)
+PROTECTED_FEATURES = ("WinRM-IIS-Ext", "PowerShell", "PowerShell-V2", "NET-Framework-45-Core", "NET-Framework-45-Features")
+TLS12 = "\\SCHANNEL\\PROTOCOLS\\TLS 1.2\\"
+
+
+def check_management_safety(plan: Plan) -> None:
+    """Refuse a plan that would cut the connection the collection manages the host through."""
+    for change in plan.registry:
+        key = change.path.upper()
+        if key.startswith(PROTECTED_KEYS):
+            raise ManagementSafetyError(
+                f"rule {change.rule} would change {change.path}\\{change.name}, which the management connection (WinRM, firewall) depends on"
+            )
+        disabling = (change.name.casefold() == "enabled" and str(change.value) == "0") or (
+            change.name.casefold() == "disabledbydefault" and str(change.value) == "1"
+        )
+        if TLS12 in key + "\\" and disabling:
+            raise ManagementSafetyError(
+                f"rule {change.rule} would disable TLS 1.2 ({change.path}\\{change.name} = {change.value}), which WinRM over HTTPS needs"
+            )
+    for feature in plan.features:
+        if feature.state == "absent" and feature.name.casefold() in {f.casefold() for f in PROTECTED_FEATURES}:
+            raise ManagementSafetyError(f"rule {feature.rule} would remove the Windows feature {feature.name}, which remote management needs")
 
 
 @dataclass
@@ -149,6 +186,8 @@ class Planner:
         self.rules = {r.id: r for r in rules}
         self.overrides = overrides or {}
         self.working = _Working(state)
+        self.origin: dict[tuple[str, str], str] = {}
+        """The rule behind each registry value and feature change."""
         self.paths: dict[str, str] = {}
         """Original spelling of each edited file's path, by folded path."""
 
@@ -177,12 +216,13 @@ class Planner:
         for (path, name), (value, kind) in sorted(self.working.registry.items()):
             present, old = self.state.registry_value(path, name)
             if not present or str(old) != str(value):
-                plan.registry.append(RegistryChange(path, name, value, kind, old if present else None))
+                plan.registry.append(RegistryChange(path, name, value, kind, old if present else None, self.origin.get((path, name), "")))
         for name, wanted in sorted(self.working.features.items()):
             if self.state.feature(name) != wanted:
-                plan.features.append(FeatureChange(name, wanted, self.state.feature(name)))
+                plan.features.append(FeatureChange(name, wanted, self.state.feature(name), self.origin.get(("feature", name), "")))
         plan.rules = sorted({rule for rule, scope in failing_before - failing_after})
         plan.remaining = [f for f in findings if f.status == "fail"]
+        check_management_safety(plan)
         return plan
 
     # -- remediation ------------------------------------------------------------------------
@@ -203,6 +243,7 @@ class Planner:
             if self.working.features.get(name) == wanted:
                 return False
             self.working.features[name] = wanted
+            self.origin[("feature", name)] = rule.id
             return True
         if kind == "config" and rule.check.kind == "app_pools":
             return self._app_pools(rule, str(substitute(spec.get("value"), params)))
@@ -219,6 +260,7 @@ class Planner:
         if self.working.registry.get(key, (None, ""))[0] == value:
             return False
         self.working.registry[key] = (value, str(spec.get("type", "dword")))
+        self.origin[key] = rule.id
         return True
 
     def _target(self, rule: Rule, finding: Finding) -> tuple[str, str | None]:

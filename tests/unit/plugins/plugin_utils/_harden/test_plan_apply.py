@@ -164,3 +164,36 @@ def test_an_excepted_finding_is_left_alone_and_an_expired_exception_is_not(tmp_p
     )
     plan = plan_host(state, RULES, exceptions=[expired], today=datetime.date(2026, 11, 22))
     assert any(c.path.endswith("uploads\\web.config") and b'enabled="false"' in c.after for c in plan.files)
+
+
+@pytest.mark.parametrize(
+    ("remediation", "message"),
+    [
+        (("HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Server", "Enabled", 0), "would disable TLS 1.2"),
+        (("HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WinRM\\Service", "AllowUnencryptedTraffic", 0), "the management connection"),
+    ],
+)
+def test_a_plan_that_would_cut_management_is_refused(remediation: tuple[str, str, int], message: str) -> None:
+    from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import parse_catalog
+    from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError
+
+    path, name, value = remediation
+    catalog = parse_catalog(
+        f"""- id: bad-rule
+  title: A rule that would cut the connection
+  severity: high
+  scope: server
+  references: {{}}
+  check: {{registry: {{path: '{path}', name: {name}, expect: {{equals: {value}}}}}}}
+  remediation: {{registry: {{value: {value}, type: dword}}}}
+""",
+        "bad.yml",
+    )
+    with pytest.raises(ManagementSafetyError, match=message) as caught:
+        plan_host(load_snapshot(LAB / "web02"), catalog.rules)
+    assert "rule bad-rule" in str(caught.value)
+
+
+def test_the_catalog_never_cuts_management() -> None:
+    for host in ("web01", "web02"):
+        plan_host(load_snapshot(LAB / host), RULES)
