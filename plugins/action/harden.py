@@ -9,11 +9,12 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.changes import OverlayFiles
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot
@@ -36,6 +37,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "params": {"type": "dict", "default": {}},
     "exceptions": {"type": "list", "elements": "dict", "default": [], "options": EXCEPTION_OPTIONS},
     "backup_retention": {"type": "int", "default": 5},
+    "extra_rules": {"type": "list", "elements": "dict", "default": []},
 }
 
 
@@ -81,6 +83,12 @@ class ActionModule(ActionBase):
                 if unknown:
                     raise CatalogError(f"rule_tags: unknown tag(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
                 rules = tuple(r for r in rules if set(r.tags) & set(args["rule_tags"]))
+            if args["extra_rules"]:
+                extra = parse_catalog(yaml.safe_dump(args["extra_rules"]), "extra_rules").rules
+                clash = sorted({r.id for r in extra} & {r.id for r in catalog.rules})
+                if clash:
+                    raise CatalogError(f"extra_rules: id(s) already in the catalog: {', '.join(clash)}")
+                rules = rules + extra
             exceptions = [RuleException.parse(e, f"exceptions[{i}]") for i, e in enumerate(args["exceptions"])]
             today = datetime.date.today()
             if not snapshot:

@@ -70,6 +70,13 @@ options:
     description: How many backups to keep.
     type: int
     default: 5
+  extra_rules:
+    description:
+      - More rules in the catalog format (docs/rules-format.md), evaluated and applied with the catalog's,
+        for example the emergency deny rules made by the P(hardened.iis.emergency_rules#filter) filter.
+    type: list
+    elements: dict
+    default: []
 attributes:
   check_mode:
     description: Computes and reports the plan without writing anything.

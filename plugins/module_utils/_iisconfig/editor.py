@@ -161,6 +161,9 @@ class ConfigEditor:
         directive = collection.add_names[0]
         for name in attributes:
             self._check_attribute_name(name)
+        # Key attributes first, as IIS writes them; the rest in the order given.
+        keys = [k for k in collection.key_attributes if k in attributes]
+        attributes = {**{k: attributes[k] for k in keys}, **{k: v for k, v in attributes.items() if k not in keys}}
         key = self._key_of(collection, attributes)
         node, missing = self.locate(section, element, location)
         if missing:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -197,3 +198,43 @@ def test_a_plan_that_would_cut_management_is_refused(remediation: tuple[str, str
 def test_the_catalog_never_cuts_management() -> None:
     for host in ("web01", "web02"):
         plan_host(load_snapshot(LAB / host), RULES)
+
+
+def test_emergency_deny_rules_are_pushed_and_removed_again(tmp_path: Path) -> None:
+    import yaml
+
+    from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import parse_catalog
+    from ansible_collections.hardened.iis.plugins.plugin_utils._harden.emergency import emergency_rules
+
+    snapshot = copy_of("web02", tmp_path)
+    push = {"id": "cve-2026-0001", "reason": "traversal in the shop", "deny_url_sequences": ["..%2f"], "deny_verbs": ["PROPFIND"]}
+    rules = parse_catalog(yaml.safe_dump(emergency_rules([push])), "extra_rules").rules
+    assert [r.id for r in rules] == ["emergency-cve-2026-0001-deny-url-sequences-1", "emergency-cve-2026-0001-deny-verbs-1"]
+    apply_to_snapshot(snapshot, plan_host(load_snapshot(snapshot), rules))
+    apphost = (snapshot / "files/C/Windows/System32/inetsrv/config/applicationHost.config").read_text(encoding="utf-8")
+    assert '<add sequence="..%2f" />' in apphost
+    assert '<add verb="PROPFIND" allowed="false" />' in apphost
+    assert {f.status for f in Evaluator(load_snapshot(snapshot)).evaluate(rules)} == {"pass"}
+    removal = parse_catalog(yaml.safe_dump(emergency_rules([dict(push, state="absent")])), "extra_rules").rules
+    apply_to_snapshot(snapshot, plan_host(load_snapshot(snapshot), removal))
+    apphost = (snapshot / "files/C/Windows/System32/inetsrv/config/applicationHost.config").read_text(encoding="utf-8")
+    assert 'sequence="..%2f"' not in apphost
+    assert 'verb="PROPFIND"' not in apphost
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({"id": "x1", "reason": "r"}, "give at least one of"),
+        ({"id": "Bad Id", "reason": "r", "deny_verbs": ["TRACE"]}, "'id' must be lowercase"),
+        ({"id": "x1", "deny_verbs": ["TRACE"]}, "'reason' is required"),
+        ({"id": "x1", "reason": "r", "deny_verb": ["TRACE"]}, "unknown key(s) deny_verb"),
+        ({"id": "x1", "reason": "r", "deny_verbs": "TRACE"}, "deny_verbs must be a list"),
+    ],
+)
+def test_bad_emergency_rules_are_named(item: dict[str, object], message: str) -> None:
+    from ansible_collections.hardened.iis.plugins.plugin_utils._harden.emergency import emergency_rules
+
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
+        emergency_rules([item])
+    assert "urlscan_emergency_rules[0]" in str(caught.value)
