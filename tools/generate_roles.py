@@ -27,8 +27,73 @@ ROLES = {
     "urlscan": "Requests filtered, the successor of URLScan, on IIS request filtering: verbs, extensions, sequences, limits",
     "tls": "SCHANNEL protocols, ciphers and the cipher suite order, HTTP.sys and .NET strong cryptography",
 }
+_SUITES_13 = ["TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256"]
+_SUITES_GCM = [
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+]
+_SUITES_CBC = [
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+]
+
+
+def _suites(names: list[str]) -> str:
+    return "\n".join(f"      - {name}" for name in names)
+
+
+TLS_PROFILES = f"""# The cipher suite profile, in the spirit of IIS Crypto's templates: best_practices (TLS 1.3 and
+# ECDHE with AES-GCM or AES-CBC/SHA-2), pci (the same, PCI DSS 4.0 strong cryptography), strict
+# (TLS 1.3 and ECDHE with AES-GCM only) or fips (FIPS 140 approved suites and the FIPS algorithm policy).
+tls_profile: best_practices
+tls_profiles:
+  best_practices:
+    cipher_suites:
+{_suites(_SUITES_13 + _SUITES_GCM + _SUITES_CBC)}
+    extra_rules: []
+  pci:
+    cipher_suites:
+{_suites(_SUITES_13 + _SUITES_GCM + _SUITES_CBC)}
+    extra_rules: []
+  strict:
+    cipher_suites:
+{_suites(_SUITES_13 + _SUITES_GCM)}
+    extra_rules: []
+  fips:
+    cipher_suites:
+{_suites(_SUITES_13 + _SUITES_GCM + _SUITES_CBC)}
+    extra_rules:
+      - id: tls-fips-algorithm-policy
+        title: Windows uses FIPS 140 approved algorithms only (FipsAlgorithmPolicy)
+        severity: medium
+        scope: server
+        references: {{}}
+        check:
+          registry:
+            path: HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\FipsAlgorithmPolicy
+            name: Enabled
+            default: 0
+            expect: {{equals: 1}}
+        remediation:
+          registry: {{value: 1, type: dword}}
+        tags: [tls]
+"""
+
 ROLE_OPTIONS = {
-    "tls": """      tls_reboot:
+    "tls": """      tls_profile:
+        description: The cipher suite profile (best_practices, pci, strict or fips); tls_profiles defines each.
+        type: str
+        required: false
+        choices: [best_practices, pci, strict, fips]
+      tls_profiles:
+        description: Each profile's cipher suite order and the extra rules it requires.
+        type: dict
+        required: false
+      tls_reboot:
         description: Whether to restart the host when a change needs it (SCHANNEL values, Windows features).
         type: bool
         required: false
@@ -73,6 +138,7 @@ def _defaults(role: str, rules: list[Rule]) -> str:
             "# Restart the host when a change needs it (SCHANNEL values, features); the restart keeps WinRM reachable.",
             "tls_reboot: true",
             "tls_reboot_timeout: 600",
+            TLS_PROFILES.rstrip(),
         ]
     if role == "urlscan":
         lines += [
@@ -98,12 +164,20 @@ def _tasks(role: str, rules: list[Rule]) -> str:
 
 
 def reboot_free(role: str, rules: list[Rule], tags: str) -> str:
-    extra = '\n    extra_rules: "{{ urlscan_emergency_rules | hardened.iis.emergency_rules }}"' if role == "urlscan" else ""
+    extra = {
+        "urlscan": '\n    extra_rules: "{{ urlscan_emergency_rules | hardened.iis.emergency_rules }}"',
+        "tls": '\n    extra_rules: "{{ tls_profiles[tls_profile].extra_rules }}"',
+    }.get(role, "")
+    params = (
+        "{{ {'tls-cipher-suite-order': {'tls_cipher_suites': tls_profiles[tls_profile].cipher_suites | join(',')}} | combine(tls_params, recursive=true) }}"
+        if role == "tls"
+        else f"{{{{ {role}_params }}}}"
+    )
     return f"""---
 {HEADER}- name: Apply the {role} rules, planned on the controller and applied with a backup and rollback
   hardened.iis.harden:
     rules: "{{{{ {role}_selected }}}}"
-    params: "{{{{ {role}_params }}}}"
+    params: "{params}"
     exceptions: "{{{{ {role}_exceptions }}}}"
     backup_retention: "{{{{ {role}_backup_retention }}}}"{extra}
   vars:

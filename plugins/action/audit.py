@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 from ansible.plugins.action import ActionBase
@@ -45,7 +46,8 @@ class ActionModule(ActionBase):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        # Plain Python data from here on: Ansible's tagged values do not serialise everywhere (YAML).
+        args = json.loads(json.dumps(self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]))
         host = str(task_vars.get("inventory_hostname", "localhost"))
         try:
             state = self._state(args, task_vars, host)

@@ -6,15 +6,15 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.changes import OverlayFiles
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, catalog_from_data, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot
@@ -71,7 +71,8 @@ class ActionModule(ActionBase):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        # Plain Python data from here on: Ansible's tagged values do not serialise everywhere (YAML).
+        args = json.loads(json.dumps(self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]))
         host = str(task_vars.get("inventory_hostname", "localhost"))
         snapshot = args["snapshot"] or (self._templar.template(task_vars["hardened_iis_snapshot"]) if task_vars.get("hardened_iis_snapshot") else None)
         try:
@@ -84,7 +85,7 @@ class ActionModule(ActionBase):
                     raise CatalogError(f"rule_tags: unknown tag(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
                 rules = tuple(r for r in rules if set(r.tags) & set(args["rule_tags"]))
             if args["extra_rules"]:
-                extra = parse_catalog(yaml.safe_dump(args["extra_rules"]), "extra_rules").rules
+                extra = catalog_from_data(list(args["extra_rules"]), "extra_rules").rules
                 clash = sorted({r.id for r in extra} & {r.id for r in catalog.rules})
                 if clash:
                     raise CatalogError(f"extra_rules: id(s) already in the catalog: {', '.join(clash)}")

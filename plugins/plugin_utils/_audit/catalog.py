@@ -172,6 +172,11 @@ def parse_catalog(text: str, source: str) -> Catalog:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise CatalogError(f"{source}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    return catalog_from_data(data, source)
+
+
+def catalog_from_data(data: Any, source: str) -> Catalog:
+    """A catalog from already-loaded data (a list of rules), checked like a file."""
     if not isinstance(data, list):
         raise CatalogError(f"{source}: the catalog must be a list of rules")
     rules = tuple(_parse_rule(item, f"{source}: rule {index + 1}") for index, item in enumerate(data))

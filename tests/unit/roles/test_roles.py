@@ -84,3 +84,29 @@ def test_check_mode_with_diff_changes_nothing(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:]
     assert changed_hosts(result)["web01"] == 3
     assert {p: p.read_bytes() for p in lab.rglob("*") if p.is_file()} == before
+
+
+def test_tls_profiles_choose_the_cipher_suites_and_fips_adds_its_policy(tmp_path: Path) -> None:
+    import yaml
+
+    lab = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventories" / "lab", lab)
+    profiles = yaml.safe_load((ROOT / "roles" / "tls" / "defaults" / "main.yml").read_text(encoding="utf-8"))["tls_profiles"]
+    order = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Cryptography\\Configuration\\SSL\\00010002"
+    fips = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\FipsAlgorithmPolicy"
+
+    def registry() -> dict[str, dict[str, object]]:
+        return yaml.safe_load((lab / "snapshots" / "web02" / "state.yml").read_text(encoding="utf-8"))["registry"]
+
+    result = run(lab, "--limit", "web02", "--tags", "tls", "-e", "tls_profile=strict")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert registry()[order]["Functions"] == ",".join(profiles["strict"]["cipher_suites"])
+    assert "CBC" not in str(registry()[order]["Functions"])
+    assert fips not in registry()
+    result = run(lab, "--limit", "web02", "--tags", "tls", "-e", "tls_profile=fips")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert registry()[fips] == {"Enabled": 1}
+    assert registry()[order]["Functions"] == ",".join(profiles["fips"]["cipher_suites"])
+    result = run(lab, "--limit", "web02", "--tags", "tls", "-e", "tls_profile=sideways")
+    assert result.returncode != 0
+    assert "tls_profile" in result.stdout

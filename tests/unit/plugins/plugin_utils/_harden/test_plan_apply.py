@@ -201,21 +201,19 @@ def test_the_catalog_never_cuts_management() -> None:
 
 
 def test_emergency_deny_rules_are_pushed_and_removed_again(tmp_path: Path) -> None:
-    import yaml
-
-    from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import parse_catalog
+    from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import catalog_from_data
     from ansible_collections.hardened.iis.plugins.plugin_utils._harden.emergency import emergency_rules
 
     snapshot = copy_of("web02", tmp_path)
     push = {"id": "cve-2026-0001", "reason": "traversal in the shop", "deny_url_sequences": ["..%2f"], "deny_verbs": ["PROPFIND"]}
-    rules = parse_catalog(yaml.safe_dump(emergency_rules([push])), "extra_rules").rules
+    rules = catalog_from_data(emergency_rules([push]), "extra_rules").rules
     assert [r.id for r in rules] == ["emergency-cve-2026-0001-deny-url-sequences-1", "emergency-cve-2026-0001-deny-verbs-1"]
     apply_to_snapshot(snapshot, plan_host(load_snapshot(snapshot), rules))
     apphost = (snapshot / "files/C/Windows/System32/inetsrv/config/applicationHost.config").read_text(encoding="utf-8")
     assert '<add sequence="..%2f" />' in apphost
     assert '<add verb="PROPFIND" allowed="false" />' in apphost
     assert {f.status for f in Evaluator(load_snapshot(snapshot)).evaluate(rules)} == {"pass"}
-    removal = parse_catalog(yaml.safe_dump(emergency_rules([dict(push, state="absent")])), "extra_rules").rules
+    removal = catalog_from_data(emergency_rules([dict(push, state="absent")]), "extra_rules").rules
     apply_to_snapshot(snapshot, plan_host(load_snapshot(snapshot), removal))
     apphost = (snapshot / "files/C/Windows/System32/inetsrv/config/applicationHost.config").read_text(encoding="utf-8")
     assert 'sequence="..%2f"' not in apphost
