@@ -16,27 +16,9 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot, state_from_gather
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, snapshot_of
 
-ARGUMENT_SPEC: dict[str, Any] = {
-    "snapshot": {"type": "path"},
-    "host_state": {"type": "dict"},
-    "catalog": {"type": "path"},
-    "rules": {"type": "list", "elements": "str"},
-    "skip_rules": {"type": "list", "elements": "str"},
-    "params": {"type": "dict", "default": {}},
-    "exceptions": {
-        "type": "list",
-        "elements": "dict",
-        "default": [],
-        "options": {
-            "rule": {"type": "str", "required": True},
-            "scope": {"type": "str", "default": "*"},
-            "reason": {"type": "str", "required": True},
-            "expires": {"type": "str"},
-        },
-    },
-    "today": {"type": "str"},
-}
+ARGUMENT_SPEC: dict[str, Any] = {**BASELINE_ARGUMENTS, "host_state": {"type": "dict"}, "today": {"type": "str"}}
 
 
 class ActionModule(ActionBase):
@@ -84,10 +66,7 @@ class ActionModule(ActionBase):
         return result
 
     def _state(self, args: dict[str, Any], task_vars: dict[str, Any], host: str) -> HostState:
-        snapshot = args["snapshot"]
-        if not snapshot and task_vars.get("hardened_iis_snapshot"):
-            # Host variables reach an action plugin untemplated.
-            snapshot = self._templar.template(task_vars["hardened_iis_snapshot"])
+        snapshot = snapshot_of(args, task_vars, self._templar)
         if snapshot:
             return load_snapshot(str(snapshot), host)
         if args["host_state"]:

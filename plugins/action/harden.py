@@ -18,24 +18,14 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, snapshot_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.live import harden_live
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host
 
-EXCEPTION_OPTIONS = {
-    "rule": {"type": "str", "required": True},
-    "scope": {"type": "str", "default": "*"},
-    "reason": {"type": "str", "required": True},
-    "expires": {"type": "str"},
-}
 ARGUMENT_SPEC: dict[str, Any] = {
-    "snapshot": {"type": "path"},
-    "catalog": {"type": "path"},
-    "rules": {"type": "list", "elements": "str"},
-    "skip_rules": {"type": "list", "elements": "str"},
+    **BASELINE_ARGUMENTS,
     "rule_tags": {"type": "list", "elements": "str"},
-    "params": {"type": "dict", "default": {}},
-    "exceptions": {"type": "list", "elements": "dict", "default": [], "options": EXCEPTION_OPTIONS},
     "backup_retention": {"type": "int", "default": 5},
     "extra_rules": {"type": "list", "elements": "dict", "default": []},
 }
@@ -74,7 +64,7 @@ class ActionModule(ActionBase):
         # Plain Python data from here on: Ansible's tagged values do not serialise everywhere (YAML).
         args = json.loads(json.dumps(self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]))
         host = str(task_vars.get("inventory_hostname", "localhost"))
-        snapshot = args["snapshot"] or (self._templar.template(task_vars["hardened_iis_snapshot"]) if task_vars.get("hardened_iis_snapshot") else None)
+        snapshot = snapshot_of(args, task_vars, self._templar)
         try:
             catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
             rules = catalog.select(args["rules"], args["skip_rules"])

@@ -14,56 +14,13 @@ description:
     C(<location>) or web.config changes the setting the rule reads).
   - Never changes the host. This is an action plugin; the evaluation runs on the controller.
 author: hardened.iis maintainers (@hardened-iis)
+extends_documentation_fragment:
+  - hardened.iis.baseline
 options:
-  snapshot:
-    description:
-      - Snapshot directory of the host (C(files/) mirroring its drives, and C(state.yml)).
-      - Defaults to the host variable C(hardened_iis_snapshot).
-    type: path
   host_state:
     description:
       - The result of P(hardened.iis.iis_host_state#module) for a live host. Used when no snapshot is given.
     type: dict
-  catalog:
-    description: The rule catalog to evaluate. Defaults to the collection's C(rules/iis10.yml).
-    type: path
-  rules:
-    description: Only these rule ids (default all). An unknown id is an error.
-    type: list
-    elements: str
-  skip_rules:
-    description: Rule ids not to evaluate. An unknown id is an error.
-    type: list
-    elements: str
-  params:
-    description:
-      - Organisation values by rule id, overriding the C(params) of that rule in the catalog.
-      - For example C(iis-request-max-url) mapped to C(max_url) 2048 sets a stricter URL length limit.
-    type: dict
-    default: {}
-  exceptions:
-    description:
-      - Accepted deviations. A failing finding whose rule and scope match an unexpired exception is reported as C(excepted);
-        an expired one stays C(fail) and shows the exception.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      rule:
-        description: The rule id.
-        type: str
-        required: true
-      scope:
-        description: The scope (C(server), a site name, or C(site/path)); C(*) globs allowed.
-        type: str
-        default: "*"
-      reason:
-        description: Why the deviation is accepted.
-        type: str
-        required: true
-      expires:
-        description: The last day the exception holds (YYYY-MM-DD).
-        type: str
   today:
     description: The date exceptions are judged against (YYYY-MM-DD). Defaults to the controller's date.
     type: str

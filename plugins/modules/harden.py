@@ -22,50 +22,13 @@ description:
     P(ansible.windows.win_feature#module) per Windows feature to add or remove, which handles the
     feature's reboot needs), and read again to verify.
 author: hardened.iis maintainers (@hardened-iis)
+extends_documentation_fragment:
+  - hardened.iis.baseline
 options:
-  snapshot:
-    description: Snapshot directory of the host. Defaults to the host variable C(hardened_iis_snapshot).
-    type: path
-  catalog:
-    description: The rule catalog. Defaults to the collection's C(rules/iis10.yml).
-    type: path
-  rules:
-    description: Only these rule ids (default all). An unknown id is an error.
-    type: list
-    elements: str
-  skip_rules:
-    description: Rule ids not to apply. An unknown id is an error.
-    type: list
-    elements: str
   rule_tags:
     description: Only rules carrying one of these catalog tags (for example C(lockdown), C(urlscan), C(tls)).
     type: list
     elements: str
-  params:
-    description: Organisation values by rule id, overriding the C(params) of that rule.
-    type: dict
-    default: {}
-  exceptions:
-    description: Accepted deviations; their findings are not changed. See P(hardened.iis.audit#module).
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      rule:
-        description: The rule id.
-        type: str
-        required: true
-      scope:
-        description: The scope (C(server), a site name, or C(site/path)); C(*) globs allowed.
-        type: str
-        default: "*"
-      reason:
-        description: Why the deviation is accepted.
-        type: str
-        required: true
-      expires:
-        description: The last day the exception holds (YYYY-MM-DD).
-        type: str
   backup_retention:
     description: How many backups to keep.
     type: int

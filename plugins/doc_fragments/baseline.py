@@ -1,0 +1,58 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Options shared by the modules that evaluate the baseline (audit, harden)."""
+
+    DOCUMENTATION = r"""
+options:
+  snapshot:
+    description:
+      - Snapshot directory of the host (C(files/) mirroring its drives, and C(state.yml)).
+      - Defaults to the host variable C(hardened_iis_snapshot).
+    type: path
+  catalog:
+    description: The rule catalog. Defaults to the collection's C(rules/iis10.yml).
+    type: path
+  rules:
+    description: Only these rule ids (default all). An unknown id is an error.
+    type: list
+    elements: str
+  skip_rules:
+    description: Rule ids to leave out. An unknown id is an error.
+    type: list
+    elements: str
+  params:
+    description:
+      - Organisation values by rule id, overriding the C(params) of that rule in the catalog.
+      - For example C(iis-request-max-url) mapped to C(max_url) 2048 sets a stricter URL length limit.
+    type: dict
+    default: {}
+  exceptions:
+    description:
+      - Accepted deviations. A failing finding whose rule and scope match an unexpired exception is reported as C(excepted)
+        (and left as it is by P(hardened.iis.harden#module)); an expired one stays C(fail) and shows the exception.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      rule:
+        description: The rule id.
+        type: str
+        required: true
+      scope:
+        description: The scope (C(server), a site name, or C(site/path)); C(*) globs allowed.
+        type: str
+        default: "*"
+      reason:
+        description: Why the deviation is accepted.
+        type: str
+        required: true
+      expires:
+        description: The last day the exception holds (YYYY-MM-DD).
+        type: str
+"""

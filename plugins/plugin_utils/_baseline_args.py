@@ -1,0 +1,40 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The argument spec the baseline actions share (documented by the hardened.iis.baseline doc fragment)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+BASELINE_ARGUMENTS: dict[str, Any] = {
+    "snapshot": {"type": "path"},
+    "catalog": {"type": "path"},
+    "rules": {"type": "list", "elements": "str"},
+    "skip_rules": {"type": "list", "elements": "str"},
+    "params": {"type": "dict", "default": {}},
+    "exceptions": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "rule": {"type": "str", "required": True},
+            "scope": {"type": "str", "default": "*"},
+            "reason": {"type": "str", "required": True},
+            "expires": {"type": "str"},
+        },
+    },
+}
+
+
+class Templar(Protocol):
+    def template(self, variable: Any) -> Any: ...
+
+
+def snapshot_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Templar) -> str | None:
+    """The host's snapshot: the option, else the host variable (templated: host variables reach actions raw)."""
+    if args.get("snapshot"):
+        return str(args["snapshot"])
+    if task_vars.get("hardened_iis_snapshot"):
+        return str(templar.template(task_vars["hardened_iis_snapshot"]))
+    return None
