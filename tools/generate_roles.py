@@ -155,7 +155,7 @@ def _tasks(role: str, rules: list[Rule]) -> str:
 - name: Restart the host when a SCHANNEL value or a feature changed
   ansible.windows.win_reboot:
     reboot_timeout: "{{{{ {role}_reboot_timeout }}}}"
-  when: {role}_result.reboot_required | default(false) and {role}_reboot
+  when: not (hardened_iis_combined | default(false)) and {role}_result.reboot_required | default(false) and {role}_reboot
   tags:
     - {role}
 {tags}
@@ -164,27 +164,41 @@ def _tasks(role: str, rules: list[Rule]) -> str:
 
 
 def reboot_free(role: str, rules: list[Rule], tags: str) -> str:
-    extra = {
-        "urlscan": '\n    extra_rules: "{{ urlscan_emergency_rules | hardened.iis.emergency_rules }}"',
-        "tls": '\n    extra_rules: "{{ tls_profiles[tls_profile].extra_rules }}"',
-    }.get(role, "")
+    extra_rules = {
+        "urlscan": "{{ urlscan_emergency_rules | hardened.iis.emergency_rules }}",
+        "tls": "{{ tls_profiles[tls_profile].extra_rules }}",
+    }.get(role, "{{ [] }}")
     params = (
-        "{{ {'tls-cipher-suite-order': {'tls_cipher_suites': tls_profiles[tls_profile].cipher_suites | join(',')}} | combine(tls_params, recursive=true) }}"
+        "{{ {'tls-cipher-suite-order': {'tls_cipher_suites': tls_suites}} | combine(tls_params, recursive=true) }}"
         if role == "tls"
         else f"{{{{ {role}_params }}}}"
     )
+    combined = "hardened_iis_combined | default(false)"
+    suites = "\n    tls_suites: \"{{ tls_profiles[tls_profile].cipher_suites | join(',') }}\"" if role == "tls" else ""
     return f"""---
-{HEADER}- name: Apply the {role} rules, planned on the controller and applied with a backup and rollback
-  hardened.iis.harden:
-    rules: "{{{{ {role}_selected }}}}"
-    params: "{params}"
-    exceptions: "{{{{ {role}_exceptions }}}}"
-    backup_retention: "{{{{ {role}_backup_retention }}}}"{extra}
+{HEADER}- name: Choose the {role} rules, organisation values and exceptions
+  ansible.builtin.set_fact:
+    {role}_selection:
+      rules: "{{{{ {role}_enabled | intersect({role}_requested) if {role}_requested else {role}_enabled }}}}"
+      params: "{params}"
+      exceptions: "{{{{ {role}_exceptions }}}}"
+      extra_rules: "{extra_rules}"
   vars:
     {role}_enabled: "{{{{ {role}_rules | dict2items | selectattr('value') | map(attribute='key') | list }}}}"
-    {role}_requested: "{{{{ ansible_run_tags | intersect({role}_rules.keys() | list) }}}}"
-    {role}_selected: "{{{{ {role}_enabled | intersect({role}_requested) if {role}_requested else {role}_enabled }}}}"
+    {role}_requested: "{{{{ ansible_run_tags | default(['all']) | intersect({role}_rules.keys() | list) }}}}"{suites}
+  tags:
+    - {role}
+{tags}
+
+- name: Apply the {role} rules, planned on the controller and applied with a backup and rollback
+  hardened.iis.harden:
+    rules: "{{{{ {role}_selection.rules }}}}"
+    params: "{{{{ {role}_selection.params }}}}"
+    exceptions: "{{{{ {role}_selection.exceptions }}}}"
+    extra_rules: "{{{{ {role}_selection.extra_rules }}}}"
+    backup_retention: "{{{{ {role}_backup_retention }}}}"
   register: {role}_result
+  when: not ({combined})
   tags:
     - {role}
 {tags}
@@ -194,6 +208,7 @@ def reboot_free(role: str, rules: list[Rule], tags: str) -> str:
     msg: >-
       {{{{ inventory_hostname }}}} {role}: score {{{{ {role}_result.score_before.score }}}} -> {{{{ {role}_result.score_after.score }}}},
       backup {{{{ {role}_result.backup | default('none', true) }}}}, {{{{ {role}_result.plan.remaining | length }}}} finding(s) need a person
+  when: not ({combined})
   tags:
     - {role}
 {tags}
