@@ -13,10 +13,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot, state_from_gather
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, snapshot_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, snapshot_of
 
 ARGUMENT_SPEC: dict[str, Any] = {**BASELINE_ARGUMENTS, "host_state": {"type": "dict"}, "today": {"type": "str"}}
 
@@ -35,34 +34,14 @@ class ActionModule(ActionBase):
             state = self._state(args, task_vars, host)
             catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
             rules = catalog.select(args["rules"], args["skip_rules"])
-            unknown = sorted(set(args["params"]) - {r.id for r in catalog.rules})
-            if unknown:
-                raise CatalogError(f"params: unknown rule id(s) {', '.join(unknown)}")
-            exceptions = [RuleException.parse(e, f"exceptions[{i}]") for i, e in enumerate(args["exceptions"])]
-            unknown = sorted({e.rule for e in exceptions} - {r.id for r in catalog.rules})
-            if unknown:
-                raise CatalogError(f"exceptions: unknown rule id(s) {', '.join(unknown)}")
+            exceptions = rule_exceptions(args, {r.id for r in catalog.rules})
             today = datetime.date.fromisoformat(args["today"]) if args["today"] else datetime.date.today()
-            findings = Evaluator(state, args["params"]).evaluate(rules)
+            findings = audit_findings(state, rules, args["params"], exceptions, today)
         except (CatalogError, HostStateError, ConfigError, ValueError) as exc:
             result.update(failed=True, msg=f"audit of {host}: {exc}")
             return result
-        apply_exceptions(findings, exceptions, today)
         rows = [f.as_dict() for f in findings]
-        totals = score(findings)
-        result.update(
-            changed=False,
-            findings=rows,
-            score={
-                "passed": totals.passed,
-                "failed": totals.failed,
-                "manual": totals.manual,
-                "excepted": totals.excepted,
-                "errors": totals.errors,
-                "not_applicable": totals.not_applicable,
-                "score": totals.value,
-            },
-        )
+        result.update(changed=False, findings=rows, score=score_summary(findings))
         return result
 
     def _state(self, args: dict[str, Any], task_vars: dict[str, Any], host: str) -> HostState:

@@ -12,13 +12,11 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.changes import OverlayFiles
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, catalog_from_data, load_catalog
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException, apply_exceptions, score
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, snapshot_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, snapshot_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.live import harden_live
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host
@@ -29,29 +27,6 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "backup_retention": {"type": "int", "default": 5},
     "extra_rules": {"type": "list", "elements": "dict", "default": []},
 }
-
-
-def _score(findings: list[Any]) -> dict[str, Any]:
-    totals = score(findings)
-    return {
-        "passed": totals.passed,
-        "failed": totals.failed,
-        "manual": totals.manual,
-        "excepted": totals.excepted,
-        "errors": totals.errors,
-        "score": totals.value,
-    }
-
-
-def _planned_state(state: HostState, plan: Plan) -> HostState:
-    """The host as the plan would leave it (for the check-mode score)."""
-    registry = {k: dict(v) for k, v in state.registry.items()}
-    for change in plan.registry:
-        registry.setdefault(change.path, {})[change.name] = change.value
-    features = dict(state.features)
-    features.update({f.name: f.state for f in plan.features})
-    files = OverlayFiles(state.files, {c.path: c.after for c in plan.files})
-    return HostState(state.name, files, state.environment, state.os, state.iis, registry, features, state.services, state.source)
 
 
 class ActionModule(ActionBase):
@@ -80,24 +55,18 @@ class ActionModule(ActionBase):
                 if clash:
                     raise CatalogError(f"extra_rules: id(s) already in the catalog: {', '.join(clash)}")
                 rules = rules + extra
-            exceptions = [RuleException.parse(e, f"exceptions[{i}]") for i, e in enumerate(args["exceptions"])]
+            exceptions = rule_exceptions(args, {r.id for r in catalog.rules} | {r.id for r in rules})
             today = datetime.date.today()
             if not snapshot:
                 return self._live(result, task_vars, host, rules, args, exceptions, today)
             state = load_snapshot(str(snapshot), host)
-            before = Evaluator(state, args["params"]).evaluate(rules)
-            apply_exceptions(before, exceptions, today)
             plan = plan_host(state, rules, args["params"], exceptions, today)
             originals = {c.path: state.files.read(c.path) for c in plan.files}
             backup = None
-            if self._task.check_mode:
-                after_state = _planned_state(state, plan)
-            else:
-                applied = apply_to_snapshot(Path(str(snapshot)), plan, retention=args["backup_retention"])
-                backup = applied.backup
-                after_state = load_snapshot(str(snapshot), host)
-            after = Evaluator(after_state, args["params"]).evaluate(rules)
-            apply_exceptions(after, exceptions, today)
+            after = plan.expected
+            if not self._task.check_mode and not plan.empty:
+                backup = apply_to_snapshot(Path(str(snapshot)), plan, retention=args["backup_retention"]).backup
+                after = audit_findings(load_snapshot(str(snapshot), host), rules, args["params"], exceptions, today)
         except ManagementSafetyError as exc:
             result.update(failed=True, msg=f"harden of {host}: refused: {exc}; nothing was changed")
             return result
@@ -111,8 +80,8 @@ class ActionModule(ActionBase):
             changed=not plan.empty,
             plan=plan.as_dict(originals),
             backup=backup,
-            score_before=_score(before),
-            score_after=_score(after),
+            score_before=score_summary(plan.before),
+            score_after=score_summary(after),
             findings=[f.as_dict() for f in after],
             remote_calls=0,
             reboot_required=False,
@@ -134,10 +103,8 @@ class ActionModule(ActionBase):
             changed=not outcome.plan.empty,
             plan=outcome.plan.as_dict(outcome.originals),
             backup=outcome.backup,
-            score_before=_score(outcome.before),
-            score_after=_score(
-                outcome.after if not self._task.check_mode else Evaluator(_planned_state(outcome.state, outcome.plan), args["params"]).evaluate(rules)
-            ),
+            score_before=score_summary(outcome.plan.before),
+            score_after=score_summary(outcome.after),
             findings=[f.as_dict() for f in outcome.after],
             remote_calls=outcome.calls,
             reboot_required=outcome.reboot_required,

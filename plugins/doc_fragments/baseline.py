@@ -30,6 +30,7 @@ options:
     description:
       - Organisation values by rule id, overriding the C(params) of that rule in the catalog.
       - For example C(iis-request-max-url) mapped to C(max_url) 2048 sets a stricter URL length limit.
+      - A rule id the catalog does not have is an error.
     type: dict
     default: {}
   exceptions:
@@ -41,7 +42,7 @@ options:
     default: []
     suboptions:
       rule:
-        description: The rule id.
+        description: The rule id. A rule id the catalog does not have is an error.
         type: str
         required: true
       scope:

@@ -85,7 +85,7 @@ score_after:
   returned: always
   type: dict
 findings:
-  description: The findings after the change, in the shared findings format.
+  description: The findings after the change, in the shared findings format (in check mode, the findings the plan would leave).
   returned: always
   type: list
   elements: dict

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import CatalogError
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding, RuleException, score
+
 BASELINE_ARGUMENTS: dict[str, Any] = {
     "snapshot": {"type": "path"},
     "catalog": {"type": "path"},
@@ -38,3 +41,29 @@ def snapshot_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Templa
     if task_vars.get("hardened_iis_snapshot"):
         return str(templar.template(task_vars["hardened_iis_snapshot"]))
     return None
+
+
+def rule_exceptions(args: dict[str, Any], known_rules: set[str]) -> list[RuleException]:
+    """The parsed ``exceptions``, once ``params`` and ``exceptions`` are found to name only known rules."""
+    unknown = sorted(set(args["params"]) - known_rules)
+    if unknown:
+        raise CatalogError(f"params: unknown rule id(s) {', '.join(unknown)}")
+    exceptions = [RuleException.parse(e, f"exceptions[{i}]") for i, e in enumerate(args["exceptions"])]
+    unknown = sorted({e.rule for e in exceptions} - known_rules)
+    if unknown:
+        raise CatalogError(f"exceptions: unknown rule id(s) {', '.join(unknown)}")
+    return exceptions
+
+
+def score_summary(findings: list[Finding]) -> dict[str, Any]:
+    """The score the baseline actions return: the count of each status and the share of checks that pass."""
+    totals = score(findings)
+    return {
+        "passed": totals.passed,
+        "failed": totals.failed,
+        "manual": totals.manual,
+        "excepted": totals.excepted,
+        "errors": totals.errors,
+        "not_applicable": totals.not_applicable,
+        "score": totals.value,
+    }

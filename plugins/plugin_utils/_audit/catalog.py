@@ -60,6 +60,10 @@ class Rule:
     def automated_remediation(self) -> bool:
         return bool(self.remediation) and "manual" not in self.remediation
 
+    def params_with(self, overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """The rule's parameters with the user's overrides for this rule on top."""
+        return {**self.params, **overrides.get(self.id, {})}
+
 
 _REQUIRED = {
     "config": ("section", "attribute", "expect"),

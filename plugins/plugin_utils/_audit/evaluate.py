@@ -12,6 +12,7 @@ setting undone for one application is caught where it is undone.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.configfile import split_path
@@ -28,7 +29,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources im
 
 from .catalog import Rule
 from .expect import Expectation, substitute
-from .findings import Evidence, Finding
+from .findings import Evidence, Finding, RuleException, apply_exceptions
 from .hoststate import HostState
 
 
@@ -109,11 +110,6 @@ class Evaluator:
         self.overrides = overrides or {}
         self._candidates: dict[str, list[str]] = {}
 
-    def params(self, rule: Rule) -> dict[str, Any]:
-        merged = dict(rule.params)
-        merged.update(self.overrides.get(rule.id, {}))
-        return merged
-
     # -- scopes --------------------------------------------------------------------------
     def _sites(self) -> list[Site]:
         return self.state.configuration.sites
@@ -177,7 +173,7 @@ class Evaluator:
 
     def _at(self, rule: Rule, scope: str, site: Site | None, path: str) -> Finding:
         kind = rule.check.kind
-        params = self.params(rule)
+        params = rule.params_with(self.overrides)
         if kind in ("config", "config_collection"):
             configuration = self.state.configuration
             effective = configuration.server() if site is None else configuration.resolve(site.name, path)
@@ -324,3 +320,12 @@ class Evaluator:
             scope,
             Evidence(file="system.applicationHost/applicationPools", actual=f"{len(pools.entries)} pools comply", expected=expected),
         )
+
+
+def audit_findings(
+    state: HostState, rules: tuple[Rule, ...], overrides: dict[str, dict[str, Any]], exceptions: list[RuleException], today: datetime.date
+) -> list[Finding]:
+    """The findings of ``rules`` on ``state``, failing ones covered by an exception marked excepted."""
+    findings = Evaluator(state, overrides).evaluate(rules)
+    apply_exceptions(findings, exceptions, today)
+    return findings

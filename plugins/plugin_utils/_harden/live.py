@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding, RuleException, apply_exceptions
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, state_from_gather
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding, RuleException
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import state_from_gather
 
 from .apply import ApplyError
 from .plan import Plan, plan_host
@@ -33,10 +33,9 @@ FEATURE = "ansible.windows.win_feature"
 
 @dataclass
 class LiveOutcome:
-    state: HostState
     plan: Plan
-    before: list[Finding]
     after: list[Finding]
+    """The findings the verifying gather gives (in check mode, or with nothing to do, those the plan expects)."""
     calls: int
     backup: str | None = None
     reboot_required: bool = False
@@ -71,10 +70,8 @@ def harden_live(
 ) -> LiveOutcome:
     calls = 1
     state = state_from_gather(_call(execute, GATHER, {}, host), host)
-    before = Evaluator(state, params).evaluate(rules)
-    apply_exceptions(before, exceptions, today)
     plan = plan_host(state, rules, params, exceptions, today)
-    outcome = LiveOutcome(state, plan, before, before, calls, originals={c.path: state.files.read(c.path) for c in plan.files})
+    outcome = LiveOutcome(plan, plan.expected, calls, originals={c.path: state.files.read(c.path) for c in plan.files})
     if plan.empty or check_mode:
         return outcome
     if plan.files or plan.registry:
@@ -88,6 +85,5 @@ def harden_live(
     outcome.reboot_required = outcome.reboot_required or any("SCHANNEL" in r.path.upper() for r in plan.registry)
     verified = state_from_gather(_call(execute, GATHER, {}, host), host)
     outcome.calls += 1
-    outcome.after = Evaluator(verified, params).evaluate(rules)
-    apply_exceptions(outcome.after, exceptions, today)
+    outcome.after = audit_findings(verified, rules, params, exceptions, today)
     return outcome

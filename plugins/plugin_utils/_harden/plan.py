@@ -28,7 +28,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.editor imp
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import EditError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import APPHOST_CONFIG, MACHINE_CONFIG, ROOT_WEB_CONFIG, expand, normalize
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator, audit_findings
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.expect import substitute
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding, RuleException, apply_exceptions
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState
@@ -117,8 +117,15 @@ class Plan:
     features: list[FeatureChange] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
     """Rules whose findings the plan turns from fail to pass."""
-    remaining: list[Finding] = field(default_factory=list)
-    """Failing findings the plan cannot fix (manual remediation, or a remediation that does not take effect)."""
+    before: list[Finding] = field(default_factory=list)
+    """The findings on the host as it is (exceptions applied)."""
+    expected: list[Finding] = field(default_factory=list)
+    """The findings on the host as the plan would leave it (exceptions applied)."""
+
+    @property
+    def remaining(self) -> list[Finding]:
+        """Failing findings the plan cannot fix (manual remediation, or a remediation that does not take effect)."""
+        return [f for f in self.expected if f.status == "fail"]
 
     @property
     def empty(self) -> bool:
@@ -193,8 +200,7 @@ class Planner:
 
     def plan(self) -> Plan:
         rules = tuple(self.rules.values())
-        before = Evaluator(self.state, self.overrides).evaluate(rules)
-        apply_exceptions(before, self.exceptions, self.today)
+        before = audit_findings(self.state, rules, self.overrides, self.exceptions, self.today)
         failing_before = {(f.rule_id, f.scope) for f in before if f.status == "fail"}
         findings = before
         for _round in range(MAX_ROUNDS):
@@ -208,7 +214,7 @@ class Planner:
             findings = Evaluator(self.working.state(), self.overrides).evaluate(rules)
         apply_exceptions(findings, self.exceptions, self.today)
         failing_after = {(f.rule_id, f.scope) for f in findings if f.status == "fail"}
-        plan = Plan(host=self.state.name)
+        plan = Plan(host=self.state.name, before=before, expected=findings)
         for key, data in sorted(self.working.files.items()):
             original = self.state.files.read(self.paths[key])
             if original != data:
@@ -221,20 +227,14 @@ class Planner:
             if self.state.feature(name) != wanted:
                 plan.features.append(FeatureChange(name, wanted, self.state.feature(name), self.origin.get(("feature", name), "")))
         plan.rules = sorted({rule for rule, scope in failing_before - failing_after})
-        plan.remaining = [f for f in findings if f.status == "fail"]
         check_management_safety(plan)
         return plan
 
     # -- remediation ------------------------------------------------------------------------
-    def _params(self, rule: Rule) -> dict[str, Any]:
-        merged = dict(rule.params)
-        merged.update(self.overrides.get(rule.id, {}))
-        return merged
-
     def _remediate(self, finding: Finding) -> bool:
         rule = self.rules[finding.rule_id]
         kind, spec = next(iter(rule.remediation.items()))
-        params = self._params(rule)
+        params = rule.params_with(self.overrides)
         if kind == "registry":
             return self._registry(rule, spec, params)
         if kind == "feature":
