@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.configfile import split_path
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import (
     Diagnostic,
     EffectiveConfig,
@@ -92,25 +91,9 @@ def load_snapshot(snapshot: str | Path) -> IisConfiguration:
 
 
 def scopes(config: IisConfiguration) -> list[tuple[str, str]]:
-    """(site, URL path) of every application and every <location> of applicationHost.config."""
-    found: list[tuple[str, str]] = []
-    known = {site.name.casefold(): site.name for site in config.sites}
-    for site in config.sites:
-        for application in site.applications:
-            found.append((site.name, application.path))
-    for location in config.apphost.locations:
-        if not location.segments or location.segments[0].casefold() not in known:
-            continue
-        site_name = known[location.segments[0].casefold()]
-        path = "/" + "/".join(location.segments[1:])
-        found.append((site_name, path))
-    for site in config.sites:
-        found.extend((site.name, path) for path in config.web_config_folders(site))
-    unique: dict[tuple[str, str], tuple[str, str]] = {}
-    for site_name, path in found:
-        key = (site_name.casefold(), "/" + "/".join(s.casefold() for s in split_path(path)))
-        unique.setdefault(key, (site_name, "/" + "/".join(split_path(path))))
-    return sorted(unique.values(), key=lambda s: (s[0].casefold(), s[1].casefold()))
+    """(site, URL path) of every application, every <location> of applicationHost.config and every web.config folder."""
+    found = [(site.name, path) for site in config.sites for path in config.named_paths(site)]
+    return sorted(found, key=lambda s: (s[0].casefold(), s[1].casefold()))
 
 
 def _collection_source(collection: EffectiveElement) -> str:

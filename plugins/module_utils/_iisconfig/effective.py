@@ -883,6 +883,22 @@ class IisConfiguration:
                 paths.append(path)
         return paths
 
+    def named_paths(self, site: Site) -> list[str]:
+        """URL paths of a site the configuration names: its applications, the <location> paths of
+        applicationHost.config, then folders holding a web.config; each once (compared as IIS does)."""
+        named = [application.path for application in site.applications]
+        named.extend(
+            "/" + "/".join(location.segments[1:])
+            for location in self.apphost.locations
+            if location.segments and location.segments[0].casefold() == site.name.casefold()
+        )
+        named.extend(self.web_config_folders(site))
+        unique: dict[tuple[str, ...], str] = {}
+        for path in named:
+            segments = split_path(path)
+            unique.setdefault(path_key(segments), "/" + "/".join(segments))
+        return list(unique.values())
+
     def web_config_folders(self, site: Site) -> list[str]:
         """URL paths below each application whose folder holds a web.config (other than its root)."""
         if self.file_source is None:

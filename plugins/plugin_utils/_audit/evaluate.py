@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.configfile import split_path
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.configfile import path_key, split_path
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import (
     EffectiveConfig,
     EffectiveElement,
@@ -118,20 +118,8 @@ class Evaluator:
         """Paths of a site that a <location> or a web.config names, other than application roots."""
         found = self._candidates.get(site.name)
         if found is None:
-            configuration = self.state.configuration
-            seen = {tuple(s.casefold() for s in split_path(a.path)) for a in site.applications}
-            extra = [
-                "/" + "/".join(loc.segments[1:])
-                for loc in configuration.apphost.locations
-                if loc.segments and loc.segments[0].casefold() == site.name.casefold()
-            ]
-            extra.extend(configuration.web_config_folders(site))
-            found = []
-            for path in extra:
-                key = tuple(s.casefold() for s in split_path(path))
-                if key not in seen:
-                    seen.add(key)
-                    found.append("/" + "/".join(split_path(path)))
+            roots = {path_key(split_path(application.path)) for application in site.applications}
+            found = [path for path in self.state.configuration.named_paths(site) if path_key(split_path(path)) not in roots]
             self._candidates[site.name] = found
         return found
 

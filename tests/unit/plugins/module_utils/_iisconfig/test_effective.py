@@ -329,3 +329,11 @@ def test_an_encrypted_section_is_reported_not_read(host: Host, wrap: Wrap) -> No
     assert section.attributes == {}
     assert section.children == {}
     assert [(d.code, d.provenance.line) for d in effective.diagnostics_for("connectionStrings")] == [("encrypted-section", 3)]
+
+
+def test_named_paths_are_applications_then_locations_then_web_config_folders_each_once(host: Host, wrap: Wrap) -> None:
+    config = host({APP_WEB_CONFIG: wrap(""), "C:\\apps\\app\\uploads\\web.config": wrap(""), CHILD_WEB_CONFIG: wrap("")})
+    site = config.site("default web site")
+    # "default web site/APP/child" and the web.config of each application root name paths already listed: each is listed once.
+    assert config.named_paths(site) == ["/", "/app", "/app/child", "/app/uploads"]
+    assert config.named_paths(config.site("Other")) == ["/"]
