@@ -30,7 +30,7 @@ export PATH := $(BIN):$(PATH)
 help:
 	@echo "make demo   - audit the lab hosts (a scratch copy) and show scores, worst failures and evidence"
 	@echo "make test   - every check CI runs (lint, types, sanity, unit tests, Molecule)"
-	@echo "make benchmark - measure the configuration engine (see docs/performance.md)"
+	@echo "make benchmark - measure the configuration engine and hardening (see docs/performance.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,7 @@ molecule: link
 
 benchmark: link
 	python benchmarks/bench_config_engine.py --json .build/benchmark.json
+	python benchmarks/bench_harden.py --runs 5
 
 clean:
 	rm -rf .build .mypy_cache .ruff_cache .pytest_cache .hypothesis tests/output
