@@ -49,7 +49,11 @@ DEMO := $(CURDIR)/.build/demo
 demo: link
 	@rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r inventories/lab $(DEMO)/lab
 	ansible-playbook -i $(DEMO)/lab/hosts.yml playbooks/demo.yml -e hardened_iis_report_dir=$(DEMO)/reports
-	@echo "Reports: $(DEMO)/reports/findings.json and findings.junit.xml (the lab was read from a scratch copy in $(DEMO)/lab)"
+	@if [ -n "$${HARDENED_IIS_CORPUS:-}" ] && [ -d "$$HARDENED_IIS_CORPUS/cvrf" ]; then \
+		ansible-playbook -i $(DEMO)/lab/hosts.yml playbooks/patch_compliance.yml -e hardened_iis_report_dir=$(DEMO)/reports \
+			-e hardened_iis_cvrf_dir=$$HARDENED_IIS_CORPUS/cvrf -e hardened_iis_cvrf_cache_dir=$(CURDIR)/.build/cvrf-cache; \
+	else echo "patch compliance: skipped, no MSRC documents (set HARDENED_IIS_CORPUS to a corpus with cvrf/, or run playbooks/patch_compliance.yml with hardened_iis_cvrf_dir)"; fi
+	@echo "Reports: $(DEMO)/reports/findings.json and findings.junit.xml, patch_compliance.csv (the lab was read from a scratch copy in $(DEMO)/lab)"
 
 test: lint sanity unit molecule
 

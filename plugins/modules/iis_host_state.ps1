@@ -9,8 +9,10 @@
 # Reads everything the hardened.iis rules need, in one call, and changes nothing:
 # the IIS configuration files (applicationHost.config, its schema files, machine.config,
 # the root web.config, every web.config below each virtual directory), registry values
-# under the watched keys, Windows features, services and OS facts. Decisions are made
-# on the controller; this module only reads and reports.
+# under the watched keys, Windows features, services and OS facts, and what hotfix
+# compliance needs (installed .NET Framework versions, installed updates from every
+# source, Microsoft Defender's signature state). Decisions are made on the controller;
+# this module only reads and reports.
 
 $spec = @{
     options = @{
@@ -29,6 +31,7 @@ $spec = @{
         extra_files = @{ type = 'list'; elements = 'path'; default = @() }
         include_web_configs = @{ type = 'bool'; default = $true }
         max_file_size = @{ type = 'int'; default = 33554432 }
+        gather_updates = @{ type = 'bool'; default = $true }
     }
     supports_check_mode = $true
 }
@@ -144,6 +147,225 @@ foreach ($service in (Get-Service -Name 'W3SVC', 'WAS', 'WMSVC', 'MSFTPSVC', 'II
     }
 }
 
+# Installed .NET Framework versions, read as "How to: Determine which .NET Framework
+# versions are installed" documents it (learn.microsoft.com, dotnet/docs
+# docs/framework/install/how-to-determine-which-versions-are-installed.md): 3.5 is installed
+# when NDP\v3.5 has Install = 1; 4.5 and later are named by the Release DWORD of NDP\v4\Full,
+# compared with the documented minimum Release of each version, highest first.
+$dotnetFramework = [System.Collections.Generic.List[String]]@()
+$dotnetReleases = @(
+    @{ release = 533320; version = '4.8.1' }
+    @{ release = 528040; version = '4.8' }
+    @{ release = 461808; version = '4.7.2' }
+    @{ release = 461308; version = '4.7.1' }
+    @{ release = 460798; version = '4.7' }
+    @{ release = 394802; version = '4.6.2' }
+    @{ release = 394254; version = '4.6.1' }
+    @{ release = 393295; version = '4.6' }
+    @{ release = 379893; version = '4.5.2' }
+    @{ release = 378675; version = '4.5.1' }
+    @{ release = 378389; version = '4.5' }
+)
+$ndp = 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP'
+$ndp35 = Get-ItemProperty -LiteralPath "$ndp\v3.5" -Name 'Install' -ErrorAction SilentlyContinue
+if ($ndp35 -and $ndp35.Install -eq 1) {
+    $dotnetFramework.Add('3.5')
+}
+$ndp4 = Get-ItemProperty -LiteralPath "$ndp\v4\Full" -Name 'Release' -ErrorAction SilentlyContinue
+if ($ndp4 -and $null -ne $ndp4.Release) {
+    foreach ($known in $dotnetReleases) {
+        if ([Int64]$ndp4.Release -ge $known.release) {
+            $dotnetFramework.Add($known.version)
+            break
+        }
+    }
+}
+
+# Hotpatch enrollment: Microsoft documents no on-host value that says a server takes Security
+# Hotpatch Updates. Searched: MicrosoftDocs/windowsserverdocs
+# WindowsServerDocs/get-started/enable-hotpatch-azure-edition.md only gives the steps that
+# prepare an ISO-installed Windows Server 2022 Datacenter: Azure Edition VM (VBS,
+# Memory Management\HotPatchTableSize, Update\TargetingInfo\DynamicInstalled\Hotpatch.amd64,
+# KB5003508), not a check of enrollment; enable-hotpatch-azure-arc-enabled-servers.md enrolls
+# Windows Server 2025 in the Azure portal and names no value on the host. Until Microsoft
+# documents one, the host is reported as not enrolled, so a missing monthly cumulative update
+# is never excused by a hotpatch the gather cannot prove.
+$hotpatchEnrolled = $false
+
+# Installed updates, one entry per KB and source, and Defender's state (gather_updates).
+# Each source is read in its own try/catch: one that fails is listed in update_sources with
+# its error and the others are still returned.
+$updates = [System.Collections.Generic.List[Object]]@()
+$updateSources = [System.Collections.Generic.List[Object]]@()
+$updateSeen = @{}
+$defender = $null
+$invariant = [System.Globalization.CultureInfo]::InvariantCulture
+
+Function Get-KbNumber {
+    # Every KB number (6 to 8 digits) in a text, as KBnnnnnnn.
+    param([String]$Text)
+
+    if (-not $Text) {
+        return
+    }
+    foreach ($match in [Regex]::Matches($Text, '(?<![0-9A-Za-z])KB(\d{6,8})(?![0-9])', 'IgnoreCase')) {
+        "KB$($match.Groups[1].Value)"
+    }
+}
+
+Function ConvertTo-UpdateDate {
+    # A date as yyyy-MM-dd, or $null when there is none or it cannot be read.
+    param([Object]$Value)
+
+    if ($null -eq $Value) {
+        return $null
+    }
+    if ($Value -is [DateTime]) {
+        return $Value.ToString('yyyy-MM-dd', $invariant)
+    }
+    $text = "$Value".Trim()
+    if (-not $text) {
+        return $null
+    }
+    # Win32_QuickFixEngineering.InstalledOn is a string: most systems write a date (M/d/yyyy),
+    # some a 64-bit FILETIME in hexadecimal (documented on the class's page).
+    if ($text -match '^[0-9A-Fa-f]{15,16}$') {
+        try {
+            return [DateTime]::FromFileTimeUtc([Convert]::ToInt64($text, 16)).ToString('yyyy-MM-dd', $invariant)
+        }
+        catch {
+            return $null
+        }
+    }
+    $parsed = [DateTime]::MinValue
+    $formats = [String[]]@('M/d/yyyy', 'M/d/yyyy h:mm:ss tt', 'M/d/yyyy H:mm:ss', 'd-M-yyyy', 'yyyy-MM-dd', 'yyyyMMdd')
+    if ([DateTime]::TryParseExact($text, $formats, $invariant, [System.Globalization.DateTimeStyles]::AllowWhiteSpaces, [ref]$parsed)) {
+        return $parsed.ToString('yyyy-MM-dd', $invariant)
+    }
+    return $null
+}
+
+Function Add-InstalledUpdate {
+    param([String]$Kb, [String]$Source, [Object]$InstalledOn)
+
+    $key = "$Kb|$Source"
+    if ($updateSeen.ContainsKey($key)) {
+        if ($null -eq $updateSeen[$key].installed_on) {
+            $updateSeen[$key].installed_on = $InstalledOn
+        }
+        return
+    }
+    $entry = @{ kb = $Kb; source = $Source; installed_on = $InstalledOn }
+    $updateSeen[$key] = $entry
+    $updates.Add($entry)
+}
+
+Function Add-UpdateSource {
+    param([String]$Source, [String]$Failure)
+
+    $entry = @{ source = $Source; ok = $true; error = $null }
+    if ($Failure) {
+        $entry.ok = $false
+        $entry.error = $Failure
+    }
+    $updateSources.Add($entry)
+}
+
+if ($module.Params.gather_updates) {
+    # hotfix: Win32_QuickFixEngineering (what Get-HotFix reads). InstalledOn is read raw, as
+    # the class returns it, and converted by ConvertTo-UpdateDate.
+    try {
+        $fixes = Get-CimInstance -ClassName 'Win32_QuickFixEngineering' -ErrorAction Stop
+        foreach ($fix in $fixes) {
+            $installedOn = ConvertTo-UpdateDate -Value $fix.CimInstanceProperties['InstalledOn'].Value
+            foreach ($kb in (Get-KbNumber -Text $fix.HotFixID)) {
+                Add-InstalledUpdate -Kb $kb -Source 'hotfix' -InstalledOn $installedOn
+            }
+        }
+        Add-UpdateSource -Source 'hotfix'
+    }
+    catch {
+        Add-UpdateSource -Source 'hotfix' -Failure $_.Exception.Message
+    }
+
+    # msu: the PackageManagement msu provider; its package names carry the KB, as in
+    # "Security Update for Microsoft Windows (KB5009555)". It gives no install date.
+    try {
+        $packages = Get-Package -ProviderName 'msu' -ErrorAction Stop
+        foreach ($package in $packages) {
+            foreach ($kb in (Get-KbNumber -Text $package.Name)) {
+                Add-InstalledUpdate -Kb $kb -Source 'msu' -InstalledOn $null
+            }
+        }
+        Add-UpdateSource -Source 'msu'
+    }
+    catch {
+        Add-UpdateSource -Source 'msu' -Failure $_.Exception.Message
+    }
+
+    # history: the Windows Update Agent API. QueryHistory returns the newest event first, so
+    # the first event that succeeded (OperationResultCode orcSucceeded = 2,
+    # orcSucceededWithErrors = 3) decides each KB: installed when its Operation is
+    # uoInstallation (1), removed when it is uoUninstallation (2). Failed and aborted events
+    # decide nothing.
+    try {
+        $session = New-Object -ComObject 'Microsoft.Update.Session' -ErrorAction Stop
+        $searcher = $session.CreateUpdateSearcher()
+        $count = $searcher.GetTotalHistoryCount()
+        $decided = @{}
+        if ($count -gt 0) {
+            foreach ($historyEntry in $searcher.QueryHistory(0, $count)) {
+                if ($historyEntry.ResultCode -ne 2 -and $historyEntry.ResultCode -ne 3) {
+                    continue
+                }
+                foreach ($kb in (Get-KbNumber -Text $historyEntry.Title)) {
+                    if ($decided.ContainsKey($kb)) {
+                        continue
+                    }
+                    $decided[$kb] = $true
+                    if ($historyEntry.Operation -eq 1) {
+                        Add-InstalledUpdate -Kb $kb -Source 'history' -InstalledOn (ConvertTo-UpdateDate -Value $historyEntry.Date)
+                    }
+                }
+            }
+        }
+        Add-UpdateSource -Source 'history'
+    }
+    catch {
+        Add-UpdateSource -Source 'history' -Failure $_.Exception.Message
+    }
+
+    # cbs (servicing packages, Get-WindowsPackage -Online) is not read: it enumerates the
+    # whole component store and takes minutes on a server, which every audit would pay for.
+    # Win32_QuickFixEngineering already lists the updates CBS installed.
+
+    # defender: Microsoft Defender Antivirus (Get-MpComputerStatus, the Defender module).
+    # AntivirusSignatureLastUpdated is local time; it is returned in UTC.
+    if (Get-Command -Name 'Get-MpComputerStatus' -ErrorAction SilentlyContinue) {
+        try {
+            $mpStatus = Get-MpComputerStatus -ErrorAction Stop
+            $signatureUpdated = $null
+            if ($mpStatus.AntivirusSignatureLastUpdated -is [DateTime]) {
+                $signatureUpdated = $mpStatus.AntivirusSignatureLastUpdated.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', $invariant)
+            }
+            $defender = @{
+                enabled = [bool]$mpStatus.AntivirusEnabled
+                signature_version = $mpStatus.AntivirusSignatureVersion
+                signature_updated = $signatureUpdated
+                engine_version = $mpStatus.AMEngineVersion
+            }
+            Add-UpdateSource -Source 'defender'
+        }
+        catch {
+            $defender = $null
+            Add-UpdateSource -Source 'defender' -Failure "Get-MpComputerStatus failed (is Microsoft Defender Antivirus running?): $($_.Exception.Message)"
+        }
+    }
+    else {
+        Add-UpdateSource -Source 'defender' -Failure 'Get-MpComputerStatus is not available: Microsoft Defender Antivirus is not installed'
+    }
+}
+
 $version = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -ErrorAction SilentlyContinue
 $inetStp = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\InetStp' -ErrorAction SilentlyContinue
 
@@ -164,6 +386,8 @@ $module.Result.state = @{
         ubr = $version.UBR
         display_version = $version.DisplayVersion
         architecture = $env:PROCESSOR_ARCHITECTURE
+        dotnet_framework = $dotnetFramework
+        hotpatch_enrolled = $hotpatchEnrolled
     }
     iis = @{
         version = if ($inetStp) { "$($inetStp.MajorVersion).$($inetStp.MinorVersion)" } else { $null }
@@ -172,6 +396,11 @@ $module.Result.state = @{
     features = $features
     services = $services
 }
+if ($module.Params.gather_updates) {
+    $module.Result.state.updates = $updates
+    $module.Result.state.defender = $defender
+}
+$module.Result.update_sources = $updateSources
 $module.Result.files = $files
 $module.Result.unreadable = $unreadable
 $module.ExitJson()

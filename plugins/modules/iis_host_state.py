@@ -13,6 +13,10 @@ description:
     C(machine.config), the .NET root C(web.config) and every C(web.config) below each virtual
     directory) come back inline; registry values under the watched keys, Windows features, services,
     the OS build and the IIS version come back as data.
+  - For hotfix compliance it also returns the installed .NET Framework versions, the installed
+    updates from every source it can read (C(Win32_QuickFixEngineering), the C(msu) package provider
+    and the Windows Update history) and the state of Microsoft Defender Antivirus. A source that
+    cannot be read is listed in RV(update_sources) with its error; the other sources are still returned.
   - It reads and reports; it decides nothing. Give its result to P(hardened.iis.audit#module) as
     O(hardened.iis.audit#module:host_state), or let C(playbooks/collect.yml) write it as a snapshot.
 author: hardened.iis maintainers (@hardened-iis)
@@ -44,6 +48,15 @@ options:
     description: Files larger than this many bytes are listed in RV(unreadable) instead of returned.
     type: int
     default: 33554432
+  gather_updates:
+    description:
+      - Whether to read the installed updates (RV(state.updates)) and Microsoft Defender's state
+        (RV(state.defender)).
+      - Reading the Windows Update history and the C(msu) packages takes a few seconds; an audit that
+        does not check hotfix compliance can turn it off. Then RV(state) has neither key and
+        RV(update_sources) is empty.
+    type: bool
+    default: true
 attributes:
   check_mode:
     description: Can run in check mode and return the same result as without it.
@@ -86,8 +99,33 @@ state:
       description: C(SystemDrive), C(SystemRoot), C(windir) and C(ProgramFiles).
       type: dict
     os:
-      description: Product name, edition, installation type, build, UBR, display version, architecture.
+      description:
+        - Product name, edition, installation type, build, UBR, display version, architecture.
+        - C(dotnet_framework), the installed .NET Framework versions (C(3.5) when
+          C(NDP\v3.5) has C(Install=1); the 4.x version named by the C(Release) value of C(NDP\v4\Full),
+          for example C(4.8) or C(4.8.1)).
+        - C(hotpatch_enrolled), whether the host takes Security Hotpatch Updates. Microsoft documents
+          no value on the host that tells, so it is always C(false).
       type: dict
+    updates:
+      description:
+        - Installed updates, one entry per KB and source, each with C(kb) (C(KB5009555)), C(source)
+          (C(hotfix), C(msu) or C(history)) and C(installed_on) (C(YYYY-MM-DD), or null when the
+          source does not say).
+        - Only KB numbers of 6 to 8 digits. A KB whose newest successful Windows Update history
+          event is an uninstallation is not listed from C(history).
+      returned: when O(gather_updates=true)
+      type: list
+      elements: dict
+      sample: [{kb: KB5009555, source: hotfix, installed_on: '2022-01-12'}]
+    defender:
+      description:
+        - Microsoft Defender Antivirus, from C(Get-MpComputerStatus), with C(enabled),
+          C(signature_version), C(signature_updated) (UTC, ISO 8601) and C(engine_version).
+        - Null when Defender is not installed or cannot be read; RV(update_sources) says why.
+      returned: when O(gather_updates=true)
+      type: dict
+      sample: {enabled: true, signature_version: 1.413.102.0, signature_updated: '2024-06-04T15:06:27Z', engine_version: 1.1.24050.5}
     iis:
       description: The IIS version (C(10.0)).
       type: dict
@@ -111,4 +149,14 @@ unreadable:
   returned: always
   type: list
   elements: dict
+update_sources:
+  description:
+    - Each source of RV(state.updates) and RV(state.defender) that was read (C(hotfix), C(msu),
+      C(history), C(defender)), with C(ok) and, when it could not be read, the C(error).
+    - Servicing packages (C(cbs)) are not read; listing the component store takes minutes.
+    - Empty when O(gather_updates=false).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{source: history, ok: true, error: null}, {source: defender, ok: false, error: Get-MpComputerStatus is not available}]
 """

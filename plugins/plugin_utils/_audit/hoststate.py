@@ -7,7 +7,8 @@
 A host snapshot is a directory: ``files/`` mirrors the host's drives
 (``files/C/Windows/System32/inetsrv/config/applicationHost.config``) and ``state.yml``
 holds what is not a file (see docs/host-state.md): environment, OS facts, IIS version,
-registry values under the watched keys, Windows features and services. A live gather
+registry values under the watched keys, Windows features and services, and for hotfix
+compliance the installed updates and Defender's status. A live gather
 returns the same document, with the files' contents inline.
 """
 
@@ -24,7 +25,7 @@ import yaml
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import IisConfiguration
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, MemoryFiles, SnapshotFiles
 
-STATE_KEYS = ("host", "collected_at", "environment", "os", "iis", "registry", "features", "services")
+STATE_KEYS = ("host", "collected_at", "environment", "os", "iis", "registry", "features", "services", "updates", "defender")
 FEATURE_STATES = ("installed", "absent")
 
 
@@ -46,6 +47,8 @@ class HostState:
     registry: dict[str, dict[str, Any]] = field(default_factory=dict)
     features: dict[str, str] = field(default_factory=dict)
     services: dict[str, dict[str, str]] = field(default_factory=dict)
+    updates: list[Any] = field(default_factory=list)
+    defender: dict[str, Any] | None = None
     source: str = ""
     _configuration: IisConfiguration | None = None
 
@@ -106,6 +109,12 @@ def state_from_document(document: Any, files: FileSource, source: str, default_n
     services = _check_mapping(data.get("services"), f"{source}: services")
     for name, service in services.items():
         _check_mapping(service, f"{source}: services[{name!r}]")
+    updates = data.get("updates") or []
+    if not isinstance(updates, list):
+        raise HostStateError(f"{source}: updates must be a list, not {type(updates).__name__}")
+    defender = data.get("defender")
+    if defender is not None:
+        _check_mapping(defender, f"{source}: defender")
     environment = dict(DEFAULT_ENVIRONMENT)
     environment.update({str(k): str(v) for k, v in _check_mapping(data.get("environment"), f"{source}: environment").items()})
     return HostState(
@@ -117,6 +126,8 @@ def state_from_document(document: Any, files: FileSource, source: str, default_n
         registry={str(k): dict(v) for k, v in registry.items()},
         features={str(k): str(v) for k, v in features.items()},
         services={str(k): {str(a): str(b) for a, b in v.items()} for k, v in services.items()},
+        updates=list(updates),
+        defender=defender,
         source=source,
     )
 
