@@ -366,11 +366,11 @@ def parse_json(data: bytes, source: str) -> UpdateDocument:
 
 
 def parse_document(data: bytes, source: str) -> UpdateDocument:
-    """A monthly document in either form (JSON when it starts with '{')."""
+    """A monthly document in either form (JSON when it starts with '{' or '[')."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise CvrfError(f"{source}: {len(data)} bytes, more than the limit of {MAX_DOCUMENT_BYTES}")
     if not data.strip():
         raise CvrfError(f"{source}: the file is empty")
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         return parse_json(data, source)
     return parse_xml(data, source)
