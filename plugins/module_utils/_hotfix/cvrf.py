@@ -138,7 +138,7 @@ def exploit_flags(status: str) -> tuple[bool, bool]:
     """(exploited, publicly disclosed) from 'Publicly Disclosed:No;Exploited:Yes;…'."""
     fields: dict[str, str] = {}
     for part in status.split(";"):
-        name, _, value = part.partition(":")
+        name, _separator, value = part.partition(":")
         fields[name.strip().casefold()] = value.strip().casefold()
     return fields.get("exploited") == "yes", fields.get("publicly disclosed") == "yes"
 
