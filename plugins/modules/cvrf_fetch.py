@@ -85,13 +85,17 @@ from ansible_collections.hardened.iis.plugins.module_utils._hotfix.cvrf import C
 MONTH = re.compile(r"^\d{4}-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$")
 
 
-def fetch(module: AnsibleModule, month: str) -> bytes:
-    url = module.params["base_url"] + month
+class FetchError(Exception):
+    """A document could not be downloaded; the message names the month and the URL."""
+
+
+def fetch(params: dict[str, Any], month: str) -> bytes:
+    url = params["base_url"] + month
     try:
-        response = open_url(url, headers={"Accept": "application/xml"}, timeout=module.params["timeout"], validate_certs=module.params["validate_certs"])
+        response = open_url(url, headers={"Accept": "application/xml"}, timeout=params["timeout"], validate_certs=params["validate_certs"])
         return bytes(response.read())
     except Exception as exc:  # urllib, socket and TLS errors alike: say which month and URL
-        module.fail_json(msg=f"cannot download {month} from {url}: {exc}; on an offline control node copy the documents into {module.params['dest']}")
+        raise FetchError(f"cannot download {month} from {url}: {exc}; on an offline control node copy the documents into {params['dest']}") from None
 
 
 def main() -> None:
@@ -111,9 +115,11 @@ def main() -> None:
     dest = Path(module.params["dest"])
     documents: list[dict[str, Any]] = []
     for month in module.params["months"]:
-        data = fetch(module, month)
         try:
+            data = fetch(module.params, month)
             document = parse_document(data, f"{month} from {module.params['base_url']}")
+        except FetchError as exc:
+            module.fail_json(msg=str(exc))
         except CvrfError as exc:
             module.fail_json(msg=f"{exc}; nothing was written")
         if document.id != month:
