@@ -52,6 +52,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "snapshot": {"type": "path"},
     "host_state": {"type": "dict"},
     "evidence": {"type": "dict", "options": {"systeminfo": {"type": "path", "required": True}, "qfe": {"type": "path"}}},
+    "hotpatch_enrolled": {"type": "bool"},
     "today": {"type": "str"},
     "fail_on_noncompliant": {"type": "bool", "default": False},
 }
@@ -73,6 +74,8 @@ class ActionModule(ActionBase):
             catalog = load_catalog(args["cvrf_dir"], args["cache_dir"] or None)
             checker = ComplianceChecker(catalog, policy, today)
             facts, remote_calls = self._facts(args, task_vars, host)
+            if args["hotpatch_enrolled"] is not None:
+                facts = dataclasses.replace(facts, hotpatch_enrolled=args["hotpatch_enrolled"])
             compliance = checker.check(host, facts, _now(args["today"]))
         except (CvrfError, PolicyError, HostFactsError, HostStateError, UnknownReleaseError) as exc:
             result.update(failed=True, msg=f"hotfix compliance of {host}: {exc}", remote_calls=remote_calls)

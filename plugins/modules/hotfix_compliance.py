@@ -94,6 +94,12 @@ options:
       qfe:
         description: The output of C(wmic qfe) (table, brief or CSV form), adding the updates systeminfo lists.
         type: path
+  hotpatch_enrolled:
+    description:
+      - Whether the host takes Security Hotpatch Updates (enrolled through Azure Arc or Azure). Windows
+        documents no on-host signal for it, so the gather reports C(false); set it here (for example from a
+        group variable) to override the host state.
+    type: bool
   today:
     description: The date compliance is judged on (YYYY-MM-DD); defaults to the controller's date.
     type: str
@@ -117,7 +123,7 @@ notes:
   - "systeminfo does not report the UBR or Server Core: from evidence files, cumulative updates are judged by KB and
     supersedence only, and the host counts as a desktop-experience installation."
   - No on-host signal of hotpatch enrollment is documented; O(host_state) and snapshots carry C(os.hotpatch_enrolled),
-    which the gather reports as false.
+    which the gather reports as false; O(hotpatch_enrolled) overrides it.
   - "MSRC severities map onto the findings' scale: Critical is high, Important medium, Moderate and Low low."
 seealso:
   - module: hardened.iis.iis_host_state

@@ -60,7 +60,8 @@ def windows_product_name(facts: HostFacts) -> str:
         known = ", ".join(f"{build} ({name.format(arch='x64-based')})" for build, name in SERVER_RELEASES.items())
         raise UnknownReleaseError(f"build {facts.current_build} ({facts.product_name}) is not a Windows Server release this collection knows; known: {known}")
     name = template.format(arch=_ARCHITECTURES.get(facts.architecture.casefold(), "x64-based"))
-    return name + _CORE if facts.server_core else name
+    # Windows Server 2022, 23H2 Edition exists only as Server Core.
+    return name + _CORE if facts.server_core or facts.current_build == 25398 else name
 
 
 def dotnet_versions(product_name: str) -> tuple[frozenset[str], str] | None:
@@ -84,6 +85,11 @@ def host_products(facts: HostFacts, names: dict[str, str]) -> list[HostProduct]:
         dotnet = dotnet_versions(name)
         if dotnet is not None and normalize_name(dotnet[1]) == windows and _dotnet_applies(dotnet[0], installed):
             found.append(HostProduct(product_id, name, "dotnet"))
+    if not any(p.kind == "windows" for p in found):
+        raise UnknownReleaseError(
+            f"no security update document names the product '{windows_product_name(facts)}' (build {facts.current_build}); "
+            "add the monthly documents that cover it, or check os.current_build and os.installation_type"
+        )
     return found
 
 

@@ -24,10 +24,10 @@ pytestmark = pytest.mark.skipif(not CORPUS or not (Path(CORPUS) / "cvrf").is_dir
 
 def run(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     environment = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"))
+    inventory = [] if "-i" in extra else ["-i", str(ROOT / "inventories" / "lab" / "hosts.yml")]
     command = [
         PLAYBOOK,
-        "-i",
-        str(ROOT / "inventories" / "lab" / "hosts.yml"),
+        *inventory,
         "playbooks/patch_compliance.yml",
         "-e",
         f"hardened_iis_report_dir={tmp_path / 'reports'}",
@@ -87,3 +87,22 @@ def test_a_missing_document_directory_is_named_and_nothing_is_written(tmp_path: 
     assert result.returncode != 0
     assert f"{tmp_path / 'nowhere'}: the security update directory does not exist" in result.stdout
     assert not (tmp_path / "reports" / "patch_compliance.csv").exists()
+
+
+def test_hotpatch_enrollment_set_from_the_inventory_counts_the_hotpatch(tmp_path: Path) -> None:
+    # A copy of the lab where web02 took November 2025's hotpatch (KB5068840, UBR 4346) instead of
+    # the cumulative update (KB5068787, UBR 4405).
+    lab = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventories" / "lab", lab)
+    state = lab / "snapshots" / "web02" / "state.yml"
+    state.write_text(state.read_text(encoding="utf-8").replace("ubr: 4405", "ubr: 4346"), encoding="utf-8")
+    inventory = ("-i", str(lab / "hosts.yml"), "--limit", "web02,localhost")
+
+    def missing_kbs(*extra: str) -> list[str]:
+        result = run(tmp_path, *inventory, *extra)
+        assert result.returncode == 0, result.stdout + result.stderr
+        rows = json.loads((tmp_path / "reports" / "patch_compliance.json").read_text(encoding="utf-8"))
+        return [kb for row in rows for kb in row["missing_kbs"]]
+
+    assert "KB5068787" in missing_kbs()
+    assert "KB5068787" not in missing_kbs("-e", '{"hardened_iis_hotpatch_enrolled": true}')

@@ -73,3 +73,10 @@ def test_the_dotnet_package_follows_the_installed_framework(real_catalog: Update
         "Microsoft .NET Framework 4.7.2 on Windows Server 2019",
         "Microsoft .NET Framework 3.5 AND 4.7.2 on Windows Server 2019",
     }
+
+
+def test_a_release_no_document_covers_is_an_error_not_a_pass() -> None:
+    names = {"11571": "Windows Server 2019"}
+    with pytest.raises(UnknownReleaseError, match=r"no security update document names the product 'Windows Server 2022' \(build 20348\)"):
+        host_products(facts(), names)
+    assert windows_product_name(facts(current_build="25398")) == "Windows Server 2022, 23H2 Edition (Server Core installation)"
