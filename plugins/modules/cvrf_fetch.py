@@ -11,12 +11,12 @@ module: cvrf_fetch
 short_description: Download MSRC monthly security update documents (CVRF) into a directory
 version_added: 0.1.0
 description:
-  - For a control node that is connected: downloads the CVRF XML document of each month named in O(months)
+  - On a connected control node, downloads the CVRF XML document of each month named in O(months)
     into O(dest), where P(hardened.iis.hotfix_compliance#module) reads them. Offline control nodes skip this and
     get the documents copied instead.
   - A document is written only when it parses as a CVRF document whose id is the month asked for; an existing
     file with the same content is left alone.
-  - Run it on the control node (C(delegate_to: localhost)).
+  - "Run it on the control node (C(delegate_to: localhost))."
 author: hardened.iis maintainers (@hardened-iis)
 options:
   months:

@@ -224,7 +224,7 @@ def test_garbage_is_not_systeminfo(data: bytes) -> None:
 
 
 def test_systeminfo_cut_short_is_an_error() -> None:
-    text = systeminfo_text().split("Hotfix(s):")[0]
+    text = systeminfo_text().split("Hotfix(s):", maxsplit=1)[0]
     with pytest.raises(HostFactsError, match=r"^short\.txt: the systeminfo field 'Hotfix\(s\)' is missing"):
         parse_systeminfo(text.encode(), "short.txt")
 
