@@ -6,17 +6,15 @@
 from __future__ import annotations
 
 import datetime
-import json
 from pathlib import Path
 from typing import Any
-
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, catalog_from_data, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, snapshot_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.live import harden_live
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host
@@ -29,16 +27,9 @@ ARGUMENT_SPEC: dict[str, Any] = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-
+class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        # Plain Python data from here on: Ansible's tagged values do not serialise everywhere (YAML).
-        args = json.loads(json.dumps(self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]))
-        host = str(task_vars.get("inventory_hostname", "localhost"))
+        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         snapshot = snapshot_of(args, task_vars, self._templar)
         try:
             catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 from pathlib import Path
 from typing import Any
-
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.compliance import ComplianceChecker, Policy, PolicyError
@@ -26,6 +23,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._hotfix.host import H
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.products import UnknownReleaseError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot, state_from_gather
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import score_summary, snapshot_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._hotfix.report import compliance_findings
 
 DEFAULT_CACHE = "~/.cache/hardened.iis/cvrf"
@@ -58,15 +56,9 @@ ARGUMENT_SPEC: dict[str, Any] = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-
+class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        args = json.loads(json.dumps(self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]))
-        host = str(task_vars.get("inventory_hostname", "localhost"))
+        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         remote_calls = 0
         try:
             policy = Policy.parse(args["policy"], args["deferrals"])

@@ -9,20 +9,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._hotfix.report import fleet_csv, fleet_lines, fleet_table
-
-REQUIRED = (
-    "host",
-    "compliant",
-    "build",
-    "patch_level",
-    "missing",
-    "highest_severity",
-    "exploited_open",
-    "days_behind",
-    "defender",
-    "defender_signature_age_days",
-)
+from ansible_collections.hardened.iis.plugins.plugin_utils._hotfix.report import RESULT_KEYS, fleet_csv, fleet_lines, fleet_table
 
 
 def _results(results: Any, name: str) -> list[dict[str, Any]]:
@@ -31,7 +18,7 @@ def _results(results: Any, name: str) -> list[dict[str, Any]]:
     for index, result in enumerate(results):
         if not isinstance(result, dict):
             raise AnsibleFilterError(f"{name}: result {index} is not a mapping")
-        missing = [k for k in REQUIRED if k not in result]
+        missing = [k for k in RESULT_KEYS if k not in result]
         if missing:
             raise AnsibleFilterError(f"{name}: result {index} ({result.get('host', '?')}) lacks {', '.join(missing)}; is it a failed task's result?")
     return results

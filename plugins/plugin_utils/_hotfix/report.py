@@ -97,6 +97,21 @@ def compliance_findings(compliance: HostCompliance, max_signature_age_days: floa
     return findings
 
 
+# The keys of a hotfix_compliance result the table reads.
+RESULT_KEYS = (
+    "host",
+    "compliant",
+    "build",
+    "patch_level",
+    "missing",
+    "highest_severity",
+    "exploited_open",
+    "days_behind",
+    "defender",
+    "defender_signature_age_days",
+)
+
+
 def table_row(result: dict[str, Any]) -> dict[str, Any]:
     """The fleet table row of one host's hotfix_compliance result."""
     return {

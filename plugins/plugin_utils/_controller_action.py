@@ -1,0 +1,24 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The base of the actions whose decision runs on the controller (audit, harden, hotfix_compliance)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+
+
+class ControllerAction(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+
+    def begin(self, tmp: str | None, task_vars: dict[str, Any] | None, spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]:
+        """The result to fill in, the task variables, the validated arguments and the host's name."""
+        result = dict(super().run(tmp, task_vars))
+        task_vars = task_vars or {}
+        # Plain Python data from here on: Ansible's tagged values do not serialise everywhere (YAML).
+        args = json.loads(json.dumps(self.validate_argument_spec(argument_spec=spec)[1]))
+        return result, task_vars, args, str(task_vars.get("inventory_hostname", "localhost"))
