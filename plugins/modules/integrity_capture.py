@@ -109,7 +109,7 @@ def main() -> None:
             "roots": {"type": "list", "elements": "path", "required": True},
             "exclude": {"type": "list", "elements": "str", "default": []},
             "algorithm": {"type": "str", "choices": list(ALGORITHMS), "default": "sha256"},
-            "previous": {"type": "str", "default": "", "no_log": False},
+            "previous": {"type": "str", "default": ""},
             "max_unreadable": {"type": "int", "default": 1000},
         },
         supports_check_mode=True,

@@ -29,7 +29,7 @@ PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent
 ANSIBLE_DOC = shutil.which("ansible-doc", path=str(Path(sys.executable).parent)) or "ansible-doc"
 CORPUS = os.environ.get("HARDENED_IIS_CORPUS", "")
 needs_corpus = pytest.mark.skipif(not CORPUS or not (Path(CORPUS) / "cvrf").is_dir(), reason="HARDENED_IIS_CORPUS is not set to the shared corpus directory")
-STEP_TAGS = {"patches_install", "patches_defender", "patches_compliance"}
+STEP_TAGS = {"patches_install", "patches_defender", "patches_compliance", "patches_integrity"}
 SHA = "9f2c6a1e8b7d4c3a9e5f1b2d6c8a0e4f7b3d9c1a5e2f8b4d6a0c3e7f9b1d5a2c"
 VARIABLE = re.compile(r"\bpatches_[a-z0-9_]+\b")
 
@@ -94,7 +94,8 @@ def test_the_argument_spec_covers_every_variable_and_default() -> None:
     inputs = used - internal - STEP_TAGS - {"patches"}
     assert inputs - set(options) == set(), "variables used but not in meta/argument_specs.yml"
     assert set(options) - inputs == set(), "documented variables the role never uses"
-    assert all(name.startswith("patches_") for name in internal - {""})
+    # Variables the role sets are its own, or handed to the integrity role it includes at the end.
+    assert all(name.startswith(("patches_", "integrity_")) for name in internal - {""})
     assert defaults["patches_categories"] == ["SecurityUpdates", "CriticalUpdates", "UpdateRollups"]
     assert defaults["patches_fail_on_noncompliant"] is True
     assert options["patches_source"]["choices"] == ["windows_update", "archive"]
