@@ -20,7 +20,7 @@ import stat
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .manifest import ALGORITHMS, glob_pattern, matches
@@ -117,7 +117,7 @@ class Capture:
                 row.append(exc)
         return batch
 
-    def _entries(self) -> Any:
+    def _entries(self) -> Iterator[tuple[bytes, os.stat_result, str]]:
         """(path, lstat, kind) of every entry below the roots, the roots included."""
         seen: set[tuple[int, int]] = set()
         pending: deque[bytes] = deque()
@@ -196,7 +196,7 @@ class Capture:
         self.stats["seconds"] = round(time.monotonic() - started, 3)
         return rows
 
-    def _collect(self, done: Any) -> None:
+    def _collect(self, done: Iterable[concurrent.futures.Future[list[list[Any]]]]) -> None:
         for future in done:
             for row in future.result():
                 if len(row) > 9:
