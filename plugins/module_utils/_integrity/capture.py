@@ -4,10 +4,10 @@
 """POSIX capture: walk the roots, hash the files in parallel, never follow a link.
 
 The walk runs in the calling thread with ``os.scandir`` (lstat information, no link is
-followed, directories are entered once by device and inode so loops end). Files go to a
-thread pool: ``hashlib`` releases the GIL while it hashes, so the threads use every core;
-files travel in batches and at most ``workers * 2`` batches are in flight, so memory stays bounded whatever the tree's
-size. Names are bytes on disk and travel as surrogate-escaped strings. Unreadable files and
+followed, directories are entered once by device and inode so loops end). Files go in
+batches to worker processes (forked; threads where the system cannot fork), so the
+per-file work and the hashing run on every core; at most ``workers * 2`` batches are in
+flight, so memory stays bounded whatever the tree's size. Names are bytes on disk and travel as surrogate-escaped strings. Unreadable files and
 directories are reported with the reason and the walk goes on.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
+import multiprocessing
 import os
 import stat
 import threading
@@ -108,15 +109,6 @@ class Capture:
             reason = error if isinstance(error, str) else (error.strerror or str(error))
             self.unreadable.append({"path": os.fsdecode(path), "reason": reason})
 
-    def _hash(self, batch: list[list[Any]]) -> list[list[Any]]:
-        for row in batch:
-            try:
-                row[4] = hash_file(os.fsencode(row[0]), self.algorithm)
-            except OSError as exc:
-                row[4] = None
-                row.append(exc)
-        return batch
-
     def _entries(self) -> Iterator[tuple[bytes, os.stat_result, str]]:
         """(path, lstat, kind) of every entry below the roots, the roots included."""
         seen: set[tuple[int, int]] = set()
@@ -160,13 +152,23 @@ class Capture:
                     seen.add((info.st_dev, info.st_ino))
                     pending.append(path)
 
+    def _pool(self) -> concurrent.futures.Executor:
+        """Worker processes where the system can fork (the per-file work then runs on every core, not
+        only the hashing), else threads (hashlib still hashes outside the GIL)."""
+        if self.workers > 1 and hasattr(os, "fork"):
+            try:
+                return concurrent.futures.ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
+            except (OSError, ValueError):
+                pass
+        return concurrent.futures.ThreadPoolExecutor(max_workers=self.workers)
+
     def run(self) -> list[list[Any]]:
         started = time.monotonic()
         rows: list[list[Any]] = []
-        in_flight: set[concurrent.futures.Future[list[list[Any]]]] = set()
+        in_flight: dict[concurrent.futures.Future[list[str | None]], list[list[Any]]] = {}
         batch: list[list[Any]] = []
         batch_bytes = 0
-        with concurrent.futures.ThreadPoolExecutor(max_workers=self.workers) as pool:
+        with self._pool() as pool:
             for path, info, kind in self._entries():
                 row = _row(path, info, kind)
                 rows.append(row)
@@ -185,25 +187,43 @@ class Capture:
                 batch.append(row)
                 batch_bytes += row[2]
                 if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
-                    in_flight.add(pool.submit(self._hash, batch))
+                    in_flight[pool.submit(hash_batch, [os.fsencode(r[0]) for r in batch], self.algorithm)] = batch
                     batch, batch_bytes = [], 0
                     if len(in_flight) >= self.workers * 2:
-                        done, in_flight = concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
-                        self._collect(done)
+                        done, _pending = concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
+                        self._collect(done, in_flight)
             if batch:
-                in_flight.add(pool.submit(self._hash, batch))
-            self._collect(in_flight)
+                in_flight[pool.submit(hash_batch, [os.fsencode(r[0]) for r in batch], self.algorithm)] = batch
+            self._collect(list(in_flight), in_flight)
         self.stats["seconds"] = round(time.monotonic() - started, 3)
         return rows
 
-    def _collect(self, done: Iterable[concurrent.futures.Future[list[list[Any]]]]) -> None:
+    def _collect(
+        self, done: Iterable[concurrent.futures.Future[list[str | None]]], in_flight: dict[concurrent.futures.Future[list[str | None]], list[list[Any]]]
+    ) -> None:
+        """Put the finished batches' hashes into their rows; an entry that starts with '!' is an error."""
         for future in done:
-            for row in future.result():
-                if len(row) > 9:
-                    self._unreadable(os.fsencode(row[0]), row.pop())
+            batch = in_flight.pop(future)
+            for index, digest in enumerate(future.result()):  # zip(strict=) needs Python 3.10; targets may be older
+                row = batch[index]
+                if digest is not None and digest.startswith("!"):
+                    row[4] = None
+                    self._unreadable(os.fsencode(row[0]), digest[1:])
                 else:
+                    row[4] = digest
                     self.stats["hashed"] += 1
                     self.stats["bytes_hashed"] += row[2]
+
+
+def hash_batch(paths: list[bytes], algorithm: str) -> list[str | None]:
+    """The digests of a batch of files (run in a worker); '!' and the reason for a file that cannot be read."""
+    digests: list[str | None] = []
+    for path in paths:
+        try:
+            digests.append(hash_file(path, algorithm))
+        except OSError as exc:
+            digests.append("!" + (exc.strerror or str(exc)))
+    return digests
 
 
 def _kind(mode: int) -> str | None:

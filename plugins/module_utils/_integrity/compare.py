@@ -107,8 +107,8 @@ class Comparison:
     def _compare(self) -> list[Change]:
         old, new = self.baseline.entries, self.current.entries
         changes: list[Change] = []
-        removed = [key for key in old if key not in new]
-        added = [key for key in new if key not in old]
+        removed = sorted(old.keys() - new.keys())
+        added = sorted(new.keys() - old.keys())
         for key, row in new.items():
             before = old.get(key)
             if before is None or before == row:

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,7 +34,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest
+from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest, load_gzip_json
 
 BASELINE_FORMAT = "hardened.iis/baseline/v1"
 _NAME = re.compile(r"^baseline-(\d{6})\.json\.gz$")
@@ -166,8 +167,8 @@ class BaselineStore:
             raise BaselineError(f"{data_path}: cannot be read ({exc.strerror})") from None
         self._check_signature(data, data_path, signature_path)
         try:
-            document = json.loads(gzip.decompress(data))
-        except (OSError, EOFError, ValueError) as exc:
+            document = load_gzip_json(data)
+        except (zlib.error, ValueError) as exc:
             raise BaselineError(f"{data_path}: signed but unreadable ({exc})") from None
         if document.get("format") != BASELINE_FORMAT:
             raise BaselineError(f"{data_path}: not a baseline of format {BASELINE_FORMAT}")

@@ -201,8 +201,11 @@ def test_incremental_capture_reuses_hashes_of_unchanged_files(tmp_path: Path) ->
     assert [c.path.rsplit("/", 1)[1] for c in Comparison(baseline, current).changes] == ["app.ini"]
 
 
+# The modules the worker pool loads lazily are imported before the process drops to nobody,
+# who cannot read this Python installation.
 UNREADABLE = """
-import concurrent.futures.thread, json, os, sys
+import concurrent.futures.process, concurrent.futures.thread, json, os, sys
+import multiprocessing.connection, multiprocessing.popen_fork, multiprocessing.queues, multiprocessing.synchronize
 sys.path.insert(0, sys.argv[2])
 from ansible_collections.hardened.iis.plugins.module_utils._integrity.capture import Capture
 os.setgid(65534)
