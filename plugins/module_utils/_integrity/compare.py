@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Compare a fresh capture with a baseline: added, removed, renamed and changed entries.
 
-Rows are compared whole first (one tuple comparison per path, so a million unchanged
+Rows are compared whole first (one list comparison per path, so a million unchanged
 entries cost little); only rows that differ are taken apart into the attributes that
 changed, old -> new. A removed and an added file with the same content hash and size are
 reported as one rename. Each change gets the action of the first policy glob that matches
@@ -107,11 +107,13 @@ class Comparison:
     def _compare(self) -> list[Change]:
         old, new = self.baseline.entries, self.current.entries
         changes: list[Change] = []
-        removed = sorted(old.keys() - new.keys())
-        added = sorted(new.keys() - old.keys())
+        added: list[str] = []
         for key, row in new.items():
             before = old.get(key)
-            if before is None or before == row:
+            if before is None:
+                added.append(key)
+                continue
+            if before == row:
                 continue
             attributes = {name: (a, b) for name, a, b in zip(COMPARED, before[1:], row[1:], strict=True) if a != b}
             if set(attributes) - {"mtime_ns"}:
@@ -119,6 +121,8 @@ class Comparison:
             elif row[1] == "directory":
                 continue  # a directory's time follows its entries, which are reported themselves
             changes.append(Change("changed", row[0], self._action(row[0]), attributes, type=row[1]))
+        # Every key of the baseline is in the capture unless some were removed: count before looking.
+        removed = [key for key in old if key not in new] if len(old) != len(new) - len(added) else []
         by_content: dict[tuple[Any, Any], list[str]] = {}
         for key in removed:
             row = old[key]

@@ -20,21 +20,24 @@ strings (``os.fsdecode``). On Windows, paths compare without case.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gc
 import gzip
 import json
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Tuple  # noqa: UP035
+from operator import itemgetter
+from typing import Any, List  # noqa: UP035
 
 FORMAT = "hardened.iis/manifest/v1"
 FIELDS = ("path", "type", "size", "mtime_ns", "hash", "attributes", "owner", "acl", "target")
 TYPES = ("file", "directory", "symlink", "junction")
 ALGORITHMS = ("sha256", "sha512", "blake2b")
 
-# typing.Tuple: the module may run on a target's Python older than 3.9.
-Row = Tuple[Any, ...]  # noqa: UP006
+# typing.List: the module may run on a target's Python older than 3.9.
+Row = List[Any]  # noqa: UP006
 
 
 class ManifestError(ValueError):
@@ -46,17 +49,23 @@ def encode_rows(rows: Any) -> str:
     return base64.b64encode(gzip.compress(json.dumps(rows, separators=(",", ":")).encode("ascii"), compresslevel=6)).decode("ascii")
 
 
-def load_gzip_json(data: bytes) -> Any:
-    """JSON from gzip bytes, fast for millions of rows: zlib directly, and no cyclic garbage
-    collection while the parser creates objects that hold no cycles (it would run hundreds of
-    times for nothing)."""
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: reading a million rows creates millions of objects
+    that hold no cycles, and the collector would walk them hundreds of times for nothing."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return json.loads(zlib.decompress(data, 16 + zlib.MAX_WBITS))
+        yield
     finally:
         if collecting:
             gc.enable()
+
+
+def load_gzip_json(data: bytes) -> Any:
+    """JSON from gzip bytes (zlib directly: faster than the gzip module for large data)."""
+    with gc_paused():
+        return json.loads(zlib.decompress(data, 16 + zlib.MAX_WBITS))
 
 
 def decode_rows(text: str, where: str) -> list[list[Any]]:
@@ -123,14 +132,13 @@ class Manifest:
     @classmethod
     def from_rows(cls, rows: list[list[Any]], platform: str, algorithm: str, case_insensitive: bool, roots: list[str], exclude: list[str]) -> Manifest:
         manifest = cls(platform, algorithm, case_insensitive, list(roots), list(exclude))
-        # Checked in bulk first (a million rows): only a bad row is looked for one by one.
+        # Checked and indexed in bulk (a million rows): only a bad row is looked for one by one.
+        # The rows themselves become the entries (no copy).
         width = len(FIELDS)
-        if not all(type(row) is list and len(row) == width and type(row[0]) is str for row in rows) or not {row[1] for row in rows} <= set(TYPES):
+        if not all(type(row) is list and len(row) == width and type(row[0]) is str for row in rows) or not set(map(itemgetter(1), rows)) <= set(TYPES):
             _raise_bad_row(rows)
-        if case_insensitive:
-            manifest.entries = {path_key(row[0], True): tuple(row) for row in rows}
-        else:
-            manifest.entries = {row[0]: tuple(row) for row in rows}
+        paths = map(itemgetter(0), rows)
+        manifest.entries = dict(zip((path_key(p, True) for p in paths) if case_insensitive else paths, rows))  # noqa: B905 - targets may lack strict=
         return manifest
 
     @classmethod
@@ -139,7 +147,11 @@ class Manifest:
         data = result.get("manifest")
         if not isinstance(data, dict) or data.get("format") != FORMAT or "rows_gz" not in data:
             raise ManifestError(f"{where}: not an integrity_capture result (no manifest of format {FORMAT})")
-        rows = decode_rows(str(data["rows_gz"]), where)
+        with gc_paused():
+            return cls._from_capture_rows(data, decode_rows(str(data["rows_gz"]), where))
+
+    @classmethod
+    def _from_capture_rows(cls, data: dict[str, Any], rows: list[list[Any]]) -> Manifest:
         return cls.from_rows(
             rows,
             str(data.get("platform", "posix")),

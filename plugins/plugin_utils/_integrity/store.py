@@ -34,7 +34,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest, load_gzip_json
+from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest, gc_paused, load_gzip_json
 
 BASELINE_FORMAT = "hardened.iis/baseline/v1"
 _NAME = re.compile(r"^baseline-(\d{6})\.json\.gz$")
@@ -166,6 +166,10 @@ class BaselineStore:
         except OSError as exc:
             raise BaselineError(f"{data_path}: cannot be read ({exc.strerror})") from None
         self._check_signature(data, data_path, signature_path)
+        with gc_paused():
+            return self._parse(data, data_path, version)
+
+    def _parse(self, data: bytes, data_path: Path, version: int) -> Baseline:
         try:
             document = load_gzip_json(data)
         except (zlib.error, ValueError) as exc:
