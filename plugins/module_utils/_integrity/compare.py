@@ -16,7 +16,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from .manifest import FIELDS, Manifest, ManifestError, glob_pattern
+from .manifest import FIELDS, Manifest, ManifestError, gc_paused, glob_pattern
 
 ACTIONS = ("fail", "warn")
 # The attributes a change names; mtime is named only when nothing else changed (a file touched),
@@ -95,7 +95,8 @@ class Comparison:
         self.baseline = baseline
         self.current = current
         self._policy = [(glob_pattern([glob], current.case_insensitive), action) for glob, action in (policy or [])]
-        self.changes = self._compare()
+        with gc_paused():
+            self.changes = self._compare()
 
     def _action(self, path: str) -> str:
         normalised = path.replace("\\", "/")

@@ -29,15 +29,16 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, List  # noqa: UP035
+from typing import Any, Tuple  # noqa: UP035
 
 FORMAT = "hardened.iis/manifest/v1"
 FIELDS = ("path", "type", "size", "mtime_ns", "hash", "attributes", "owner", "acl", "target")
 TYPES = ("file", "directory", "symlink", "junction")
 ALGORITHMS = ("sha256", "sha512", "blake2b")
 
-# typing.List: the module may run on a target's Python older than 3.9.
-Row = List[Any]  # noqa: UP006
+# typing.Tuple: the module may run on a target's Python older than 3.9. Tuples, not lists: the
+# garbage collector stops tracking tuples of plain values, so a million of them cost it nothing.
+Row = Tuple[Any, ...]  # noqa: UP006
 
 
 class ManifestError(ValueError):
@@ -112,7 +113,7 @@ def path_key(path: str, case_insensitive: bool) -> str:
 
 def _raise_bad_row(rows: list[Any]) -> None:
     for index, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != len(FIELDS) or not isinstance(row[0], str):
+        if not isinstance(row, (list, tuple)) or len(row) != len(FIELDS) or not isinstance(row[0], str):
             raise ManifestError(f"row {index}: expected [{', '.join(FIELDS)}]")
         if row[1] not in TYPES:
             raise ManifestError(f"row {index} ({row[0]!r}): type {row[1]!r} is not one of {', '.join(TYPES)}")
@@ -130,15 +131,15 @@ class Manifest:
     entries: dict[str, Row] = field(default_factory=dict)
 
     @classmethod
-    def from_rows(cls, rows: list[list[Any]], platform: str, algorithm: str, case_insensitive: bool, roots: list[str], exclude: list[str]) -> Manifest:
+    def from_rows(cls, rows: list[Any], platform: str, algorithm: str, case_insensitive: bool, roots: list[str], exclude: list[str]) -> Manifest:
         manifest = cls(platform, algorithm, case_insensitive, list(roots), list(exclude))
         # Checked and indexed in bulk (a million rows): only a bad row is looked for one by one.
-        # The rows themselves become the entries (no copy).
         width = len(FIELDS)
-        if not all(type(row) is list and len(row) == width and type(row[0]) is str for row in rows) or not set(map(itemgetter(1), rows)) <= set(TYPES):
+        if not all(type(row) in (list, tuple) and len(row) == width and type(row[0]) is str for row in rows) or not set(map(itemgetter(1), rows)) <= set(TYPES):
             _raise_bad_row(rows)
         paths = map(itemgetter(0), rows)
-        manifest.entries = dict(zip((path_key(p, True) for p in paths) if case_insensitive else paths, rows))  # noqa: B905 - targets may lack strict=
+        keys = (path_key(p, True) for p in paths) if case_insensitive else paths
+        manifest.entries = dict(zip(keys, map(tuple, rows)))  # noqa: B905 - targets may lack strict=
         return manifest
 
     @classmethod

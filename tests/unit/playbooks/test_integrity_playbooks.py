@@ -99,7 +99,7 @@ def test_verify_without_a_baseline_or_with_a_tampered_one_fails_clearly(site: Pa
     assert missing.returncode != 0
     assert "no baseline for web01; run the capture first" in missing.stdout
     assert run(site, "capture").returncode == 0
-    baseline = site / "store" / "web01" / "baseline-000001.json.gz"
+    baseline = site / "store" / "web01" / "baseline-000001.marshal.gz"
     data = bytearray(baseline.read_bytes())
     data[40] ^= 0x20
     baseline.write_bytes(bytes(data))
@@ -135,11 +135,12 @@ def test_harden_rebaselines_at_its_end(site: Path) -> None:
     assert playbook("integrity_capture.yml").returncode == 0
     hardened = playbook("harden.yml")
     assert hardened.returncode == 0, hardened.stdout
-    versions = sorted(p.name for p in (site / "store" / "web02").glob("*.json.gz"))
-    assert versions == ["baseline-000001.json.gz", "baseline-000002.json.gz"]
+    versions = sorted(p.name for p in (site / "store" / "web02").glob("*.marshal.gz"))
+    assert versions == ["baseline-000001.marshal.gz", "baseline-000002.marshal.gz"]
     import gzip
+    import marshal
 
-    metadata = json.loads(gzip.decompress((site / "store" / "web02" / "baseline-000002.json.gz").read_bytes()))["metadata"]
+    metadata = marshal.loads(gzip.decompress((site / "store" / "web02" / "baseline-000002.marshal.gz").read_bytes()))["metadata"]
     assert metadata["reason"] == "hardened to the baseline by hardened.iis.harden"
     assert metadata["change"].startswith("harden run ") and metadata["counts"]["changed"] >= 1
     verify = playbook("integrity_verify.yml", "-e", f"hardened_iis_report_dir={site / 'reports'}")

@@ -67,7 +67,7 @@ def test_every_entry_is_recorded_with_its_facts_and_links_are_not_followed(tmp_p
     tool = rows["bin/tool"]
     assert (tool[1], tool[2], tool[5]) == ("file", 4 + 256 * 64, "0755")
     assert tool[6] == f"{os.getuid()}:{os.getgid()}"
-    assert tuple(rows["link-to-config"][1:]) == (
+    assert rows["link-to-config"][1:] == (
         "symlink",
         0,
         rows["link-to-config"][3],

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import gzip
-import json
+import marshal
 import shutil
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest
-from ansible_collections.hardened.iis.plugins.plugin_utils._integrity.store import BaselineError, BaselineStore, Ed25519Signer, HmacSigner
+from ansible_collections.hardened.iis.plugins.plugin_utils._integrity.store import BaselineError, BaselineStore, Ed25519Signer, HmacSigner, read_baseline_file
 
 ROWS = [
     ["/etc/app.ini", "file", 14, 1_700_000_000_000_000_000, "a" * 64, "0644", "0:0", None, None],
@@ -81,12 +81,12 @@ def test_one_changed_byte_anywhere_is_detected(tmp_path: Path, signer: Ed25519Si
 
 def test_a_re_signed_forgery_needs_the_key(tmp_path: Path, signer: Ed25519Signer) -> None:
     store, path = saved(tmp_path, signer)
-    document = json.loads(gzip.decompress(path.read_bytes()))
-    document["rows"][0][4] = "b" * 64  # the attacker's own hash for a trojaned file
-    path.write_bytes(gzip.compress(json.dumps(document).encode()))
+    document = marshal.loads(gzip.decompress(path.read_bytes()))
+    document["rows"][0] = (*document["rows"][0][:4], "b" * 64, *document["rows"][0][5:])  # the attacker's hash for a trojaned file
+    path.write_bytes(gzip.compress(marshal.dumps(document)))
     other_private, _public = ed25519_pems()
     forger = BaselineStore(tmp_path / "forger", "web01", Ed25519Signer.from_pem(other_private, None, None, "test"))
-    forged = forger.save(manifest(document["rows"]), {})
+    forged = forger.save(manifest([list(r) for r in document["rows"]]), {})
     shutil.copy(forged.path.with_name("baseline-000001.sig"), path.with_name("baseline-000001.sig"))
     with pytest.raises(BaselineError, match=r"signed with ed25519 key [0-9a-f]{16}, not with the configured ed25519 key"):
         store.load()
@@ -135,3 +135,12 @@ def test_hmac_signed_baselines_are_checked_the_same_way(tmp_path: Path) -> None:
 def test_a_host_name_cannot_escape_the_store(tmp_path: Path, signer: Ed25519Signer) -> None:
     with pytest.raises(BaselineError, match="cannot name a folder of the baseline store"):
         BaselineStore(tmp_path, "../web01", signer)
+
+
+def test_a_baseline_file_reads_as_json_for_people(tmp_path: Path, signer: Ed25519Signer) -> None:
+    import json
+
+    _store, path = saved(tmp_path, signer)
+    document = read_baseline_file(path, signer)
+    assert (document["host"], document["version"], document["metadata"]) == ("web01", 1, {"reason": "first"})
+    assert json.loads(json.dumps(document))["rows"][0][0] == "/etc"
