@@ -131,15 +131,20 @@ class Manifest:
     entries: dict[str, Row] = field(default_factory=dict)
 
     @classmethod
-    def from_rows(cls, rows: list[Any], platform: str, algorithm: str, case_insensitive: bool, roots: list[str], exclude: list[str]) -> Manifest:
+    def from_rows(
+        cls, rows: list[Any], platform: str, algorithm: str, case_insensitive: bool, roots: list[str], exclude: list[str], trusted: bool = False
+    ) -> Manifest:
+        """The manifest of rows; ``trusted`` rows (a signed baseline this collection wrote) skip the checks."""
         manifest = cls(platform, algorithm, case_insensitive, list(roots), list(exclude))
         # Checked and indexed in bulk (a million rows): only a bad row is looked for one by one.
         width = len(FIELDS)
-        if not all(type(row) in (list, tuple) and len(row) == width and type(row[0]) is str for row in rows) or not set(map(itemgetter(1), rows)) <= set(TYPES):
+        if not trusted and (
+            not all(type(row) in (list, tuple) and len(row) == width and type(row[0]) is str for row in rows) or not set(map(itemgetter(1), rows)) <= set(TYPES)
+        ):
             _raise_bad_row(rows)
         paths = map(itemgetter(0), rows)
         keys = (path_key(p, True) for p in paths) if case_insensitive else paths
-        manifest.entries = dict(zip(keys, map(tuple, rows)))  # noqa: B905 - targets may lack strict=
+        manifest.entries = dict(zip(keys, rows if trusted else map(tuple, rows)))  # noqa: B905 - targets may lack strict=
         return manifest
 
     @classmethod
