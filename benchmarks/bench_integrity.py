@@ -32,7 +32,7 @@ capture's row count; any difference fails the run.
 a symlink, 1 in 50 files with an ACL digest) is stored with ``BaselineStore.save`` (a fresh
 Ed25519 key) in a temporary store; a copy with 1% of the entries changed (40% content, 20%
 mode, 15% removed, 10% renamed, 15% added) stands for the fresh capture. Timed, best of N:
-``store.load()`` (signature check, gunzip, JSON, manifest) and ``Comparison(baseline,
+``store.load()`` (signature check, gunzip, unmarshal, manifest) and ``Comparison(baseline,
 current, []).changes``; each run's change counts must equal the injected ones. Decoding the
 capture's ``rows_gz`` (which a real verify also does) is reported on its own.
 
@@ -290,7 +290,7 @@ def _report_capture(results: dict[str, Any], runs: int) -> None:
     size = results["bytes"]
     capture = results["capture"]["best_seconds"]
     labels = {
-        "capture": f"hardened.iis Capture ({results['capture']['workers']} threads)",
+        "capture": f"hardened.iis Capture ({results['capture']['workers']} worker processes)",
         "sha256sum_p1": "sha256sum, 1 process",
         "sha256sum_p2": "sha256sum, 2 processes",
         "openssl_p1": "openssl dgst -sha256, 1 process",
@@ -436,7 +436,7 @@ def run_verify(arguments: argparse.Namespace) -> dict[str, Any]:
     }
     print(f"{'':52} {'best s':>8} {'median s':>9}")
     for name, label in (
-        ("load", "store.load() (signature, gunzip, JSON, manifest)"),
+        ("load", "store.load() (signature, gunzip, unmarshal, manifest)"),
         ("compare", "Comparison(...).changes"),
         ("total", "load + compare"),
         ("capture_decode", "capture's rows_gz -> Manifest (not in the target)"),
