@@ -92,9 +92,9 @@ def plan_tree(files: int, total: int, seed: int) -> list[tuple[str, int, int]]:
     large = max(1, min(files // 100, round(total * 0.25 / (60 * MIB))))
     medium = max(1, files // 50)
     small = max(0, files - large - medium)
-    sizes = _scaled([rng.uniform(0.4, 1.0) for _ in range(large)], total * 0.25, LARGE_MAX)
-    sizes += _scaled([rng.uniform(0.2, 1.8) for _ in range(medium)], total * 0.5, 16 * MIB)
-    sizes += _scaled([rng.expovariate(1.0) for _ in range(small)], total * 0.25, 64 * 1024)
+    sizes = _scaled([rng.uniform(0.4, 1.0) for _index in range(large)], total * 0.25, LARGE_MAX)
+    sizes += _scaled([rng.uniform(0.2, 1.8) for _index in range(medium)], total * 0.5, 16 * MIB)
+    sizes += _scaled([rng.expovariate(1.0) for _index in range(small)], total * 0.25, 64 * 1024)
     rng.shuffle(sizes)
     planned: list[tuple[str, int, int]] = []
     leaf, left = 0, 0
@@ -408,7 +408,6 @@ def run_verify(arguments: argparse.Namespace) -> dict[str, Any]:
             loaded = time.perf_counter()
             assert baseline is not None
             comparison = Comparison(baseline.manifest, current, [])
-            _ = comparison.changes
             finished = time.perf_counter()
             counts = comparison.counts()
             if counts != expected:

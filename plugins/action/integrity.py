@@ -134,7 +134,8 @@ class ActionModule(ControllerAction):
         return every <= 1 or random.randrange(every) == 0  # noqa: S311 - a schedule, not a secret
 
     def _verify(self, result: dict[str, Any], host: str, comparison: Comparison | None, baseline: Baseline | None, args: dict[str, Any]) -> dict[str, Any]:
-        assert comparison is not None and baseline is not None
+        if comparison is None or baseline is None:
+            raise BaselineError("verify needs a baseline")  # run() returns earlier when there is none
         findings = verify_findings(host, comparison, str(baseline.path))
         result.update(changed=False, findings=[f.as_dict() for f in findings], score=score_summary(findings))
         if comparison.failing and args["fail_on_change"]:

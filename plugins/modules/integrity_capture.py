@@ -120,7 +120,7 @@ def main() -> None:
             previous = json.loads(gzip.decompress(base64.b64decode(module.params["previous"], validate=True)))
         except (ValueError, OSError, EOFError) as exc:
             module.fail_json(msg=f"previous: not base64 gzip JSON ({exc})")
-    roots = [os.path.abspath(os.path.expanduser(os.path.expandvars(r))) for r in module.params["roots"]]
+    roots = [os.path.abspath(os.path.expandvars(r)) for r in module.params["roots"]]  # type=path already expanded ~
     capture = Capture(roots, module.params["exclude"], module.params["algorithm"], previous, max_unreadable=module.params["max_unreadable"])
     rows = capture.run()
     manifest = {

@@ -139,7 +139,8 @@ class Manifest:
         # Checked and indexed in bulk (a million rows): only a bad row is looked for one by one.
         width = len(FIELDS)
         if not trusted and (
-            not all(type(row) in (list, tuple) and len(row) == width and type(row[0]) is str for row in rows) or not set(map(itemgetter(1), rows)) <= set(TYPES)
+            not all(isinstance(row, (list, tuple)) and len(row) == width and isinstance(row[0], str) for row in rows)
+            or not set(map(itemgetter(1), rows)) <= set(TYPES)
         ):
             _raise_bad_row(rows)
         paths = map(itemgetter(0), rows)

@@ -35,9 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+except ImportError as exc:  # HMAC keys still work; Ed25519 says what is missing when asked for
+    CRYPTOGRAPHY_MISSING: str | None = f"Ed25519 signatures need the Python library cryptography on the controller ({exc})"
+else:
+    CRYPTOGRAPHY_MISSING = None
 
 from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest, gc_paused
 
@@ -70,6 +75,8 @@ class Ed25519Signer:
 
     @classmethod
     def from_pem(cls, private_pem: bytes | None, public_pem: bytes | None, passphrase: str | None, where: str) -> Ed25519Signer:
+        if CRYPTOGRAPHY_MISSING:
+            raise BaselineError(f"{where}: {CRYPTOGRAPHY_MISSING}")
         try:
             if private_pem:
                 private = serialization.load_pem_private_key(private_pem, password=passphrase.encode() if passphrase else None)

@@ -23,8 +23,8 @@ ROWS = [
 ]
 
 
-def manifest(rows: list[list[object]] = ROWS) -> Manifest:
-    return Manifest.from_rows([list(r) for r in rows], "posix", "sha256", False, ["/etc"], [])
+def manifest(rows: list[list[object]] | None = None) -> Manifest:
+    return Manifest.from_rows([list(r) for r in (ROWS if rows is None else rows)], "posix", "sha256", False, ["/etc"], [])
 
 
 def ed25519_pems() -> tuple[bytes, bytes]:
