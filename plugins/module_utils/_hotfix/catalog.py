@@ -14,31 +14,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._files import write_atomically
 from .cvrf import CvrfError, Fix, UpdateDocument, parse_document
 
 DOCUMENT_SUFFIXES = (".xml", ".json")
 CACHE_FORMAT = 1
 _INDEX = "index.json"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temporary).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temporary).unlink()
-        raise
 
 
 class DocumentCache:
@@ -69,10 +55,10 @@ class DocumentCache:
 
     def put(self, digest: str, document: UpdateDocument) -> None:
         name = f"{document.id}.r{document.revision}.json"
-        _write_atomically(self.directory / name, json.dumps(document.as_dict(), separators=(",", ":")))
+        write_atomically(self.directory / name, json.dumps(document.as_dict(), separators=(",", ":")).encode("utf-8"))
         index = self._load_index()
         index[digest] = name
-        _write_atomically(self.directory / _INDEX, json.dumps({"format": CACHE_FORMAT, "documents": index}, indent=1, sort_keys=True))
+        write_atomically(self.directory / _INDEX, json.dumps({"format": CACHE_FORMAT, "documents": index}, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def read_document(path: Path, cache: DocumentCache | None = None) -> UpdateDocument:

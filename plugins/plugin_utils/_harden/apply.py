@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from ansible_collections.hardened.iis.plugins.module_utils._files import write_atomically
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, normalize
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
@@ -75,10 +76,7 @@ def _digest(path: Path) -> str | None:
 
 
 def _write_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.hardened-iis.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
+    write_atomically(path, data)
 
 
 def _state_with_changes(state_file: Path, plan: Plan) -> bytes:

@@ -27,9 +27,7 @@ import hashlib
 import hmac
 import json
 import marshal
-import os
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +42,7 @@ except ImportError as exc:  # HMAC keys still work; Ed25519 says what is missing
 else:
     CRYPTOGRAPHY_MISSING = None
 
+from ansible_collections.hardened.iis.plugins.module_utils._files import write_atomically
 from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest, gc_paused
 
 BASELINE_FORMAT = "hardened.iis/baseline/v1"
@@ -132,19 +131,6 @@ class Baseline:
 
     def summary(self) -> dict[str, Any]:
         return {"version": self.version, "created": self.created, "entries": len(self.manifest.entries), "file": str(self.path), **self.metadata}
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        Path(temporary).chmod(0o640)
-        Path(temporary).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temporary).unlink()
-        raise
 
 
 class BaselineStore:
@@ -252,8 +238,8 @@ class BaselineStore:
             "signature": base64.b64encode(self.signer.sign(data)).decode("ascii"),
         }
         data_path, signature_path = self._paths(version)
-        _write_atomically(data_path, data)
-        _write_atomically(signature_path, json.dumps(signature, indent=1).encode("ascii"))
+        write_atomically(data_path, data, 0o640)
+        write_atomically(signature_path, json.dumps(signature, indent=1).encode("ascii"), 0o640)
         for old in self.versions()[: -self.keep]:
             for path in self._paths(old):
                 with contextlib.suppress(FileNotFoundError):
