@@ -99,7 +99,7 @@ def expand_scope(
     if total > max_addresses:
         raise ScopeError(f"the scope holds {total} addresses, more than the limit of {max_addresses}; narrow it, or raise the limit on purpose")
     excluded = set(expand_scope(exclude, None, max_addresses=1 << 24, resolve=resolve).addresses) if exclude else set()
-    lookup = resolve or _resolve
+    lookup = resolve or resolve_name
     addresses: dict[str, None] = {}
     names: dict[str, str] = {}
     for raw in entries:
@@ -120,7 +120,7 @@ def expand_scope(
     return Scope(tuple(addresses), names)
 
 
-def _resolve(name: str) -> list[str]:
+def resolve_name(name: str) -> list[str]:
     try:
         infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):

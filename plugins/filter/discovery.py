@@ -1,0 +1,82 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.reconcile import InventoryHost, Service, reconcile
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import DEFAULT_MAX_ADDRESSES, ScopeError, expand_scope, resolve_name
+from ansible_collections.hardened.iis.plugins.plugin_utils._discovery_report import findings_of, table_lines
+
+
+def _services(discovery: dict[str, Any]) -> list[Service]:
+    found: list[Service] = []
+    for probe in discovery.get("services") or []:
+        certificate = probe.get("certificate") or {}
+        names = tuple(n for n in [certificate.get("subject_cn"), *(certificate.get("san_dns") or [])] if n)
+        found.append(Service(str(probe["address"]), int(probe["port"]), names, probe.get("product"), "active"))
+    for server in discovery.get("passive") or []:
+        names = tuple(list(server.get("sni") or []) + [n for c in server.get("certificates") or [] for n in c.get("san_dns") or []])
+        found.append(Service(str(server["address"]), int(server["port"]), names, server.get("product"), "passive"))
+    return found
+
+
+def _addresses(values: list[str], resolve: Callable[[str], list[str]]) -> set[str]:
+    """Addresses as given, and host names resolved (an inventory may name hosts rather than number them)."""
+    found: set[str] = set()
+    for value in values:
+        try:
+            found.add(str(ipaddress.ip_address(value)))
+        except ValueError:
+            found.update(resolve(value))
+    return found
+
+
+def _inventory(hosts: Any, resolve: Callable[[str], list[str]]) -> list[InventoryHost]:
+    if not isinstance(hosts, list):
+        raise AnsibleFilterError("discovery_reconcile: inventory must be a list of {name, addresses, allowed_ports}")
+    parsed = []
+    for index, host in enumerate(hosts):
+        if not isinstance(host, dict) or "name" not in host:
+            raise AnsibleFilterError(f"discovery_reconcile: inventory[{index}] needs 'name'")
+        ports = host.get("allowed_ports")
+        addresses = _addresses([str(a) for a in host.get("addresses") or [host["name"]]], resolve)
+        parsed.append(InventoryHost(str(host["name"]), addresses, [int(p) for p in ports] if ports else None))
+    return parsed
+
+
+def discovery_reconcile(discovery: Any, inventory: Any, scope: Any, exclude: Any = None, max_addresses: int = DEFAULT_MAX_ADDRESSES) -> dict[str, Any]:
+    """Managed, rogue, missing and unapproved services, with findings and table lines."""
+    if not isinstance(discovery, dict) or "services" not in discovery:
+        raise AnsibleFilterError("discovery_reconcile expects the result of hardened.iis.web_discovery")
+    try:
+        scanned = set(expand_scope(list(scope), list(exclude or []), max_addresses).addresses)
+    except ScopeError as exc:
+        raise AnsibleFilterError(f"discovery_reconcile: {exc}") from None
+    result = reconcile(_services(discovery), _inventory(inventory, resolve_name), scanned)
+    report = result.as_dict()
+    report["findings"] = [f.as_dict() for f in findings_of(result)]
+    report["table"] = table_lines(result)
+    return report
+
+
+def discovery_inventory_entry(host_variables: Any) -> dict[str, Any]:
+    """{name, addresses, allowed_ports} of one host from its hostvars (ansible_host, discovery_allowed_ports)."""
+    if not isinstance(host_variables, Mapping) or "inventory_hostname" not in host_variables:
+        raise AnsibleFilterError("discovery_inventory_entry expects a host's hostvars")
+    name = str(host_variables["inventory_hostname"])
+    entry: dict[str, Any] = {"name": name, "addresses": [str(host_variables.get("ansible_host") or name)]}
+    if host_variables.get("discovery_allowed_ports"):
+        entry["allowed_ports"] = [int(p) for p in host_variables["discovery_allowed_ports"]]
+    return entry
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return {"discovery_reconcile": discovery_reconcile, "discovery_inventory_entry": discovery_inventory_entry}

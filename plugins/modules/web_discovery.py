@@ -1,0 +1,153 @@
+#!/usr/bin/python
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: web_discovery
+short_description: Find the web servers in an address scope, actively (TCP connect scan and HTTP/TLS probes) and passively (Zeek logs)
+version_added: 0.1.0
+description:
+  - Scans exactly the addresses O(scope) names (CIDRs, ranges, addresses, host names) minus O(exclude) on O(ports) with
+    TCP connect (no raw sockets, no root), with bounded concurrency kept below the open-file limit, a per-host rate
+    limit, timeouts and one retry; then probes every open port over HTTP and TLS (status, C(Server), C(X-Powered-By),
+    C(X-AspNet-Version), title, redirect, the IIS start page, http.sys; TLS versions accepted, certificate subject,
+    issuer, SANs, expiry, self-signed) and classifies it (IIS with version, http.sys, another server, unknown).
+  - The whole address space is always refused, and a scope larger than O(max_addresses) is refused.
+  - Optionally reads Zeek logs (O(zeek_logs), TSV or JSON) and lists the web servers they saw.
+  - Run it on the control node or a scanning host (C(delegate_to)); it changes nothing anywhere.
+author: hardened.iis maintainers (@hardened-iis)
+options:
+  scope:
+    description: What to scan, explicitly; nothing else is ever scanned.
+    type: list
+    elements: str
+    required: true
+  exclude:
+    description: Addresses, ranges or networks never to touch.
+    type: list
+    elements: str
+    default: []
+  ports:
+    description: The TCP ports to scan (5985 and 5986 are flagged as WinRM).
+    type: list
+    elements: int
+    default: [80, 443, 8080, 8443, 8000, 8888, 81, 591, 5985, 5986]
+  max_addresses:
+    description: The largest scope accepted (a /16 by default); raise it on purpose for larger scans.
+    type: int
+    default: 65536
+  concurrency:
+    description: Connections in flight at most (kept below the open-file limit).
+    type: int
+    default: 256
+  timeout:
+    description: Seconds to wait for a connection.
+    type: float
+    default: 1.5
+  per_host_rate:
+    description: New connections per second per host at most; unset means no per-host limit.
+    type: float
+  zeek_logs:
+    description: Zeek logs (conn, http, ssl, x509, software, known_services; TSV or JSON) to read for passive discovery.
+    type: list
+    elements: path
+    default: []
+attributes:
+  check_mode:
+    description: Scanning changes nothing, so it runs in check mode as well.
+    support: full
+  diff_mode:
+    description: Nothing changes.
+    support: none
+  platform:
+    description: The control node or a Linux scanning host.
+    support: full
+    platforms: posix
+seealso:
+  - module: hardened.iis.integrity
+"""
+
+EXAMPLES = r"""
+- name: Find every web server in the server networks
+  hardened.iis.web_discovery:
+    scope: [10.20.0.0/22, 10.20.8.10-10.20.8.60]
+    exclude: [10.20.1.1]
+  delegate_to: localhost
+  run_once: true
+  register: discovery
+"""
+
+RETURN = r"""
+scanned:
+  description: How many addresses were scanned.
+  returned: success
+  type: int
+services:
+  description: Every open web port with its probe result (address, port, tls, status, server, product, version, title, certificate, tls_versions, ...).
+  returned: success
+  type: list
+  elements: dict
+passive:
+  description: The web servers the Zeek logs saw.
+  returned: success
+  type: list
+  elements: dict
+names:
+  description: Address -> the host name a scope entry gave for it.
+  returned: success
+  type: dict
+"""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.scanner import discover
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import ScopeError, expand_scope
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.zeek import ZeekError, observed_servers, read_zeek_log
+
+
+def passive(paths: list[str]) -> list[dict[str, Any]]:
+    logs = [read_zeek_log(Path(path).read_bytes(), path) for path in paths]
+    return [server.as_dict() for server in observed_servers(logs)]
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "scope": {"type": "list", "elements": "str", "required": True},
+            "exclude": {"type": "list", "elements": "str", "default": []},
+            "ports": {"type": "list", "elements": "int", "default": [80, 443, 8080, 8443, 8000, 8888, 81, 591, 5985, 5986]},
+            "max_addresses": {"type": "int", "default": 65536},
+            "concurrency": {"type": "int", "default": 256},
+            "timeout": {"type": "float", "default": 1.5},
+            "per_host_rate": {"type": "float"},
+            "zeek_logs": {"type": "list", "elements": "path", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    bad_ports = [p for p in params["ports"] if not 0 < p < 65536]
+    if bad_ports:
+        module.fail_json(msg=f"ports: {bad_ports} are not TCP ports")
+    try:
+        scope = expand_scope(params["scope"], params["exclude"], params["max_addresses"])
+        seen = passive(params["zeek_logs"])
+    except (ScopeError, ZeekError) as exc:
+        module.fail_json(msg=str(exc))
+    except OSError as exc:
+        module.fail_json(msg=f"{exc.filename}: cannot be read ({exc.strerror})")
+    results = asyncio.run(
+        discover(list(scope.addresses), params["ports"], concurrency=params["concurrency"], timeout=params["timeout"], per_host_rate=params["per_host_rate"])
+    )
+    module.exit_json(changed=False, scanned=len(scope.addresses), services=[r.as_dict() for r in results], passive=seen, names=scope.names)
+
+
+if __name__ == "__main__":
+    main()
