@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
+import hashlib
 import html
 import ipaddress
 import itertools
@@ -35,10 +36,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import NameOID
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+except ImportError as exc:  # the scan and HTTP probes work without it; certificates say what is missing
+    CRYPTOGRAPHY_MISSING: str | None = f"certificate details need the Python library cryptography ({exc})"
+else:
+    CRYPTOGRAPHY_MISSING = None
 
 FD_MARGIN = 64
 """File descriptors left for everything else the process has open (logs, the event loop, modules)."""
@@ -298,6 +304,8 @@ def _is_self_signed(certificate: x509.Certificate) -> bool:
 
 def describe_certificate(der: bytes) -> dict[str, Any]:
     """The facts discovery keeps from a DER certificate (ValueError if it cannot be parsed)."""
+    if CRYPTOGRAPHY_MISSING:
+        return {"error": CRYPTOGRAPHY_MISSING, "sha256": hashlib.sha256(der).hexdigest()}
     certificate = x509.load_der_x509_certificate(der)
     return {
         "subject_cn": _common_name(certificate.subject),

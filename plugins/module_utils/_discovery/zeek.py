@@ -118,7 +118,7 @@ class _TsvHeader:
         if line.startswith("#separator "):
             self.separator = _unescape(line.split(" ", 1)[1])
             return
-        name, _, value = line.partition(self.separator)
+        name, _separator, value = line.partition(self.separator)
         if name == "#set_separator":
             self.set_separator = _unescape(value)
         elif name == "#empty_field":

@@ -132,7 +132,7 @@ def test_tsv_values_are_typed() -> None:
 
 def test_tsv_escapes_and_bool() -> None:
     data = tsv("http", "ts\tid.resp_h\tid.resp_p\turi\tproxied\tresumed", "time\taddr\tport\tstring\tset[string]\tbool", "1.0\t10.0.0.1\t80\t/a\\x09b\t-\tT")
-    _, rows = read_zeek_log(data, "http.log")
+    _path, rows = read_zeek_log(data, "http.log")
     assert rows == [{"ts": 1.0, "id.resp_h": "10.0.0.1", "id.resp_p": 80, "uri": "/a\tb", "proxied": None, "resumed": True}]
 
 
@@ -165,7 +165,7 @@ def test_json_path_inferred_from_fields() -> None:
     assert read_zeek_log(SSL_JSON, "s")[0] == "ssl"
     assert read_zeek_log(X509_JSON, "x")[0] == "x509"
     assert read_zeek_log(SOFTWARE_JSON, "sw")[0] == "software"
-    _, rows = read_zeek_log(CONN_JSON, "c")
+    _path, rows = read_zeek_log(CONN_JSON, "c")
     assert rows[1]["ts"] == 1700000100.0  # ISO 8601 timestamps read as epoch seconds
 
 
