@@ -20,10 +20,12 @@ def _services(discovery: dict[str, Any]) -> list[Service]:
     for probe in discovery.get("services") or []:
         certificate = probe.get("certificate") or {}
         names = tuple(n for n in [certificate.get("subject_cn"), *(certificate.get("san_dns") or [])] if n)
-        found.append(Service(str(probe["address"]), int(probe["port"]), names, probe.get("product"), "active"))
+        legacy = tuple(v for v in ("TLSv1.0", "TLSv1.1") if (probe.get("tls_versions") or {}).get(v) == "accepted")
+        found.append(Service(str(probe["address"]), int(probe["port"]), names, probe.get("product"), "active", legacy))
     for server in discovery.get("passive") or []:
         names = tuple(list(server.get("sni") or []) + [n for c in server.get("certificates") or [] for n in c.get("san_dns") or []])
-        found.append(Service(str(server["address"]), int(server["port"]), names, server.get("product"), "passive"))
+        legacy = tuple(v for v in ("TLSv10", "TLSv11") if v in (server.get("tls_versions") or []))
+        found.append(Service(str(server["address"]), int(server["port"]), names, server.get("product"), "passive", legacy))
     return found
 
 

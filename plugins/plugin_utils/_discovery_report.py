@@ -4,7 +4,8 @@
 """Discovery in the shared findings format, and the console table.
 
 Per service: ``discovery-web-server-managed`` (pass), ``discovery-rogue-web-server`` (fail,
-host = the address), ``discovery-unapproved-service`` (fail); per inventory host that showed
+host = the address), ``discovery-unapproved-service`` (fail), ``discovery-legacy-tls-accepted``
+(fail, a managed service that still accepts TLS 1.0 or 1.1); per inventory host that showed
 nothing although its address was scanned: ``discovery-host-missing`` (fail).
 """
 
@@ -63,6 +64,21 @@ def findings_of(result: Reconciliation) -> list[Finding]:
                         _described(service),
                         "in the inventory",
                         "",
+                    )
+                )
+    for host, services in sorted(result.managed.items()):
+        for service in services:
+            if service.legacy_tls:
+                findings.append(
+                    _finding(
+                        host,
+                        "discovery-legacy-tls-accepted",
+                        "Web servers accept neither TLS 1.0 nor TLS 1.1",
+                        "fail",
+                        f"{service.address}:{service.port}",
+                        f"accepts {', '.join(service.legacy_tls)}",
+                        "TLS 1.2 or later only",
+                        "Run the tls role (hardened.iis.harden) on the host",
                     )
                 )
     for service in result.rogue:

@@ -27,6 +27,8 @@ class Service:
     """Names the service presented: certificate SANs, TLS SNI."""
     product: str | None = None
     source: str = "active"
+    legacy_tls: tuple[str, ...] = ()
+    """TLS 1.0 and 1.1, when the service accepts them."""
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Reconciliation:
 
     def as_dict(self) -> dict[str, Any]:
         def service(s: Service) -> dict[str, Any]:
-            return {"address": s.address, "port": s.port, "names": list(s.names), "product": s.product, "source": s.source}
+            return {"address": s.address, "port": s.port, "names": list(s.names), "product": s.product, "source": s.source, "legacy_tls": list(s.legacy_tls)}
 
         return {
             "managed": {host: [service(s) for s in services] for host, services in sorted(self.managed.items())},
