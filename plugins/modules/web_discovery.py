@@ -17,7 +17,7 @@ description:
     C(X-AspNet-Version), title, redirect, the IIS start page, http.sys; TLS versions accepted, certificate subject,
     issuer, SANs, expiry, self-signed) and classifies it (IIS with version, http.sys, another server, unknown).
   - The whole address space is always refused, and a scope larger than O(max_addresses) is refused.
-  - Optionally reads Zeek logs (O(zeek_logs), TSV or JSON) and lists the web servers they saw.
+  - Optionally reads Zeek logs (O(zeek_logs), TSV or JSON) and packet captures (O(pcaps)) and lists the web servers they saw.
   - Run it on the control node or a scanning host (C(delegate_to)); it changes nothing anywhere.
 author: hardened.iis maintainers (@hardened-iis)
 options:
@@ -53,6 +53,13 @@ options:
     type: float
   zeek_logs:
     description: Zeek logs (conn, http, ssl, x509, software, known_services; TSV or JSON) to read for passive discovery.
+    type: list
+    elements: path
+    default: []
+  pcaps:
+    description:
+      - Packet captures (pcap or pcapng; Ethernet or Linux cooked) to read for passive discovery (with C(dpkt)) - servers
+        that answer a SYN and speak HTTP or TLS, their Server header, SNI and TLS version.
     type: list
     elements: path
     default: []
@@ -92,7 +99,7 @@ services:
   type: list
   elements: dict
 passive:
-  description: The web servers the Zeek logs saw.
+  description: The web servers the Zeek logs and packet captures saw.
   returned: success
   type: list
   elements: dict
@@ -108,14 +115,18 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.pcap import PcapError, read_pcap
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.scanner import discover
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import ScopeError, expand_scope
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.zeek import ZeekError, observed_servers, read_zeek_log
 
 
-def passive(paths: list[str]) -> list[dict[str, Any]]:
-    logs = [read_zeek_log(Path(path).read_bytes(), path) for path in paths]
-    return [server.as_dict() for server in observed_servers(logs)]
+def passive(zeek_logs: list[str], pcaps: list[str]) -> list[dict[str, Any]]:
+    logs = [read_zeek_log(Path(path).read_bytes(), path) for path in zeek_logs]
+    servers = [server.as_dict() for server in observed_servers(logs)] if logs else []
+    for path in pcaps:
+        servers.extend(server.as_dict() for server in read_pcap(Path(path).read_bytes(), path))
+    return servers
 
 
 def main() -> None:
@@ -129,6 +140,7 @@ def main() -> None:
             "timeout": {"type": "float", "default": 1.5},
             "per_host_rate": {"type": "float"},
             "zeek_logs": {"type": "list", "elements": "path", "default": []},
+            "pcaps": {"type": "list", "elements": "path", "default": []},
         },
         supports_check_mode=True,
     )
@@ -138,8 +150,8 @@ def main() -> None:
         module.fail_json(msg=f"ports: {bad_ports} are not TCP ports")
     try:
         scope = expand_scope(params["scope"], params["exclude"], params["max_addresses"])
-        seen = passive(params["zeek_logs"])
-    except (ScopeError, ZeekError) as exc:
+        seen = passive(params["zeek_logs"], params["pcaps"])
+    except (ScopeError, ZeekError, PcapError) as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg=f"{exc.filename}: cannot be read ({exc.strerror})")
