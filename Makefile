@@ -101,6 +101,7 @@ benchmark: link
 	python benchmarks/bench_harden.py --runs 5
 	python benchmarks/bench_hotfix.py --runs 3
 	python benchmarks/bench_integrity.py --runs 3
+	python benchmarks/bench_discovery.py --runs 3
 
 clean:
 	rm -rf .build .mypy_cache .ruff_cache .pytest_cache .hypothesis tests/output

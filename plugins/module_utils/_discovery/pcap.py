@@ -36,7 +36,12 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import dpkt
+try:
+    import dpkt
+except ImportError as exc:  # the active scan and Zeek logs work without it; a capture says what is missing
+    DPKT_MISSING: str | None = f"reading packet captures needs the Python library dpkt ({exc})"
+else:
+    DPKT_MISSING = None
 
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.zeek import ObservedServer, _Servers, split_server_header
 
@@ -244,6 +249,8 @@ def _server_payload(servers: _Servers, server: ObservedServer, payload: bytes) -
 
 def read_pcap(data: bytes, source: str) -> list[ObservedServer]:
     """The servers a capture shows speaking HTTP or TLS, sorted by address and port."""
+    if DPKT_MISSING:
+        raise PcapError(f"{source}: {DPKT_MISSING}")
     linktype, packets = _packets(data, source)
     servers = _Servers()
     syns: dict[tuple[Endpoint, Endpoint], float] = {}
@@ -261,7 +268,8 @@ def read_pcap(data: bytes, source: str) -> list[ObservedServer]:
         key = (dst, src) if (dst, src) in connections else (src, dst)
         if syn and ack and key not in connections and (dst, src) in syns:
             server = servers.get(*src)
-            assert server is not None
+            if server is None:  # an address or port get() cannot key on
+                continue
             server.connections += 1
             server.seen(syns.pop((dst, src)))
             key = (dst, src)
