@@ -5,14 +5,13 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,22 +22,6 @@ ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
 
 
-class IisLike(http.server.BaseHTTPRequestHandler):
-    server_version = "Microsoft-IIS/10.0"
-    sys_version = ""
-
-    def do_GET(self) -> None:
-        body = b"<html><head><title>IIS Windows Server</title></head><body><img src='iisstart.png'></body></html>"
-        self.send_response(200)
-        self.send_header("X-Powered-By", "ASP.NET")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *arguments: object) -> None:
-        pass
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.2", 0))
@@ -47,15 +30,25 @@ def free_port() -> int:
 
 @pytest.fixture
 def servers() -> Iterator[int]:
-    """The same port on 127.0.0.2 (web01, in the inventory) and 127.0.0.3 (in no inventory)."""
+    """The same port on 127.0.0.2 (web01, in the inventory) and 127.0.0.3 (in no inventory), served by
+    the Molecule discovery scenario's own server script in a process of its own."""
     port = free_port()
-    running = [http.server.ThreadingHTTPServer((address, port), IisLike) for address in ("127.0.0.2", "127.0.0.3")]
-    for server in running:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield port
-    for server in running:
-        server.shutdown()
-        server.server_close()
+    process = subprocess.Popen([sys.executable, str(ROOT / "molecule" / "discovery" / "serve.py"), str(port), "127.0.0.2", "127.0.0.3"])
+    try:
+        deadline = time.monotonic() + 10
+        for address in ("127.0.0.2", "127.0.0.3"):
+            while True:
+                try:
+                    socket.create_connection((address, port), timeout=0.2).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def run(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
