@@ -20,6 +20,10 @@ description:
   - Optionally reads Zeek logs (O(zeek_logs), TSV or JSON) and packet captures (O(pcaps)) and lists the web servers they saw.
   - Run it on the control node or a scanning host (C(delegate_to)); it changes nothing anywhere.
 author: hardened.iis maintainers (@hardened-iis)
+requirements:
+  - Python 3.10 or later where it runs (the control node has it; a separate scanning host may not)
+  - dpkt, only to read O(pcaps)
+  - cryptography, for certificate details (without it a certificate reports only its SHA-256)
 options:
   scope:
     description: What to scan, explicitly; nothing else is ever scanned.

@@ -155,18 +155,14 @@ class Manifest:
         if not isinstance(data, dict) or data.get("format") != FORMAT or "rows_gz" not in data:
             raise ManifestError(f"{where}: not an integrity_capture result (no manifest of format {FORMAT})")
         with gc_paused():
-            return cls._from_capture_rows(data, decode_rows(str(data["rows_gz"]), where))
-
-    @classmethod
-    def _from_capture_rows(cls, data: dict[str, Any], rows: list[list[Any]]) -> Manifest:
-        return cls.from_rows(
-            rows,
-            str(data.get("platform", "posix")),
-            str(data.get("algorithm", "sha256")),
-            bool(data.get("case_insensitive", False)),
-            [str(r) for r in data.get("roots") or []],
-            [str(e) for e in data.get("exclude") or []],
-        )
+            return cls.from_rows(
+                decode_rows(str(data["rows_gz"]), where),
+                str(data.get("platform", "posix")),
+                str(data.get("algorithm", "sha256")),
+                bool(data.get("case_insensitive", False)),
+                [str(r) for r in data.get("roots") or []],
+                [str(e) for e in data.get("exclude") or []],
+            )
 
     def rows(self) -> list[Row]:
         return [self.entries[key] for key in sorted(self.entries)]
