@@ -15,7 +15,7 @@ has its own self-signed RSA certificate made with ``cryptography`` (CN ``<kind>-
 Then, one after another, best of N runs each:
 
 (a) port scan of the 2,032 targets: ``scan`` of hardened.iis (its defaults, as ``discover``
-    and the ``web_discovery`` module use them; ``asyncio.run`` timed) against
+    and the ``web_discovery`` module use them) against
     ``nmap -sT -T4 -n -Pn -p <ports> 127.0.0.1-254 -oG -``; both open sets must be identical
     (the script fails otherwise) and are checked against the listeners started;
 (b) fingerprinting of the open ports: ``discover``'s probe stage (``probe`` of every open
@@ -27,9 +27,9 @@ Then, one after another, best of N runs each:
 
 nmap is Debian's package (``apt-get install nmap``); this script installs nothing: without
 nmap on PATH it says so and times only its own side. Wall times include nmap's process
-start-up and ``asyncio.run``'s event loop set-up.
+start-up; the probe stage's include ``asyncio.run``'s event loop set-up.
 
-Usage: python benchmarks/bench_discovery.py [--runs 3] [--seed 7] [--json out.json]
+Usage: python benchmarks/bench_discovery.py [--runs 3] [--seed 7] [--json out.json] [--scan-only]
 Results and how they were taken: docs/performance.md.
 """
 
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import errno
 import http.server
@@ -49,6 +50,7 @@ import platform
 import random
 import re
 import shutil
+import socket
 import socketserver
 import ssl
 import statistics
@@ -58,7 +60,7 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -73,22 +75,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
 
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.scanner import (  # noqa: E402
-    FDS_PER_PROBE,
     ProbeResult,
-    discover,
-    effective_concurrency,
-    probe,
+    probe_all,
     scan,
 )
 
 PORTS = (8000, 8008, 8080, 8081, 8443, 8888, 9080, 9443)
 ADDRESSES = [f"127.0.0.{host}" for host in range(1, 255)]
 NMAP_RANGE = "127.0.0.1-254"
+SILENT_ADDRESSES = [f"127.0.1.{host}" for host in range(1, 255)]
+SILENT_RANGE = "127.0.1.1-254"
+SILENT_COUNT = 60
 LISTENER_ADDRESSES = 12
 NSE_SCRIPTS = "http-server-header,http-title,ssl-cert"
-_DEFAULTS = {name: parameter.default for name, parameter in inspect.signature(discover).parameters.items() if parameter.default is not parameter.empty}
-PROBE_CONCURRENCY = int(_DEFAULTS["probe_concurrency"])
-PROBE_TIMEOUT = float(_DEFAULTS["probe_timeout"])
+
+
+def _defaults(function: Callable[..., Any]) -> dict[str, Any]:
+    return {name: parameter.default for name, parameter in inspect.signature(function).parameters.items() if parameter.default is not parameter.empty}
+
+
+SCAN_DEFAULTS = _defaults(scan)
+PROBE_DEFAULTS = _defaults(probe_all)
 
 IIS_START = (
     '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\r\n'
@@ -320,17 +327,6 @@ class Listeners:
 # --- hardened.iis --------------------------------------------------------------------------------
 
 
-async def fingerprint(open_ports: Sequence[Target]) -> list[ProbeResult]:
-    """``discover``'s probe stage: the same gate (clamped like discover's) and timeout."""
-    gate = asyncio.Semaphore(max(1, effective_concurrency(PROBE_CONCURRENCY * FDS_PER_PROBE) // FDS_PER_PROBE))
-
-    async def bounded(address: str, port: int) -> ProbeResult:
-        async with gate:
-            return await probe(address, port, timeout=PROBE_TIMEOUT)
-
-    return list(await asyncio.gather(*(bounded(address, port) for address, port in open_ports)))
-
-
 def ours_facts(result: ProbeResult) -> Facts:
     certificate = result.certificate or {}
     return {"server": result.server, "title": result.title, "cert_cn": certificate.get("subject_cn"), "tls": result.tls}
@@ -344,19 +340,18 @@ def nmap_version(nmap: str) -> str:
     return output.splitlines()[0].strip() if output else "nmap"
 
 
-def nmap_scan(nmap: str) -> list[Target]:
-    """``nmap -sT -T4 -n -Pn`` over the 254 hosts x PORTS: the open pairs from its greppable output."""
-    command = [nmap, "-sT", "-T4", "-n", "-Pn", "-p", ",".join(map(str, PORTS)), NMAP_RANGE, "-oG", "-"]
+def nmap_scan(nmap: str, target_range: str = NMAP_RANGE) -> dict[str, list[Target]]:
+    """``nmap -sT -T4 -n -Pn`` over ``target_range`` x PORTS: the pairs in each state (open, filtered, ...) from its greppable output."""
+    command = [nmap, "-sT", "-T4", "-n", "-Pn", "-p", ",".join(map(str, PORTS)), target_range, "-oG", "-"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    found: list[Target] = []
+    found: dict[str, list[Target]] = {}
     for line in output.splitlines():
         match = re.match(r"Host: (\S+) .*?\tPorts: ([^\t]*)", line)
         if match is None:
             continue
         for entry in match[2].split(", "):
             port, state = entry.split("/")[:2]
-            if state == "open":
-                found.append((match[1], int(port)))
+            found.setdefault(state, []).append((match[1], int(port)))
     return found
 
 
@@ -440,11 +435,104 @@ def compare(open_ports: list[Target], ours: dict[Target, Facts], theirs: dict[Ta
     return counts
 
 
+def fingerprint_stage(runs: int, nmap: str | None, ours_open: list[Target], listeners: dict[Target, Listener]) -> dict[str, Any]:
+    """(b): probe the open ports, and nmap -sV with scripts on the same ones; timings and agreement."""
+    addresses = sorted({address for address, _port in ours_open}, key=lambda a: tuple(map(int, a.split("."))))
+    print(f"(b) fingerprinting: {len(ours_open)} open ports on {len(addresses)} addresses, best of {runs}")
+    probe_times: list[float] = []
+    sv_times: list[float] = []
+    probes: list[ProbeResult] = []
+    xml = ""
+    for _run in range(runs):
+        seconds, probes = timed(lambda: asyncio.run(probe_all(ours_open)))
+        probe_times.append(seconds)
+        if nmap:
+            seconds, xml = timed(lambda: nmap_fingerprint(nmap, addresses))
+            sv_times.append(seconds)
+    ours = {(item.address, item.port): ours_facts(item) for item in probes}
+    theirs = nmap_facts(xml) if nmap else None
+    errors = [f"{item.address}:{item.port} {item.error}" for item in probes if item.error]
+    fingerprint_result: dict[str, Any] = {"ports": len(ours_open), "hardened_iis": summary(probe_times), "probe_errors": errors}
+    print(f"  hardened.iis probe: best {min(probe_times):.3f} s, median {statistics.median(probe_times):.3f} s" + (f"; errors: {errors}" if errors else ""))
+    if sv_times:
+        ratio = min(sv_times) / min(probe_times)
+        fingerprint_result.update({"nmap": summary(sv_times), "ratio": ratio})
+        print(f"  nmap -sV + NSE:     best {min(sv_times):.3f} s, median {statistics.median(sv_times):.3f} s")
+        print(f"  ratio (nmap / hardened.iis, best): {ratio:.2f}x")
+    counts = compare(ours_open, ours, theirs, listeners)
+    for name, tally in counts.items():
+        line = f"  {name:<8}: hardened.iis right on {tally['ours_right']}/{tally['ports']}"
+        if theirs is not None:
+            line += f", nmap right on {tally['nmap_right']}/{tally['ports']}, the two agree on {tally['agree']}/{tally['ports']}"
+        print(line)
+    fingerprint_result["agreement"] = counts
+    fingerprint_result["per_port"] = [
+        {
+            "target": f"{address}:{port}",
+            "kind": listeners[(address, port)].kind if (address, port) in listeners else None,
+            "hardened_iis": ours[(address, port)],
+        }
+        | ({"nmap": theirs.get((address, port))} if theirs is not None else {})
+        for address, port in ours_open
+    ]
+    return fingerprint_result
+
+
+@contextlib.contextmanager
+def silent_ports(addresses: Sequence[str]) -> Iterator[list[Target]]:
+    """Every PORT of ``addresses`` stops answering: a listener whose accept queue is full drops new SYNs, as a firewall would."""
+    held: list[socket.socket] = []
+    try:
+        for address in addresses:
+            for port in PORTS:
+                listener = socket.socket()
+                listener.bind((address, port))
+                listener.listen(0)
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex((address, port))
+                held.extend((listener, filler))
+        time.sleep(0.1)  # the fillers' handshakes complete
+        yield [(address, port) for address in addresses for port in PORTS]
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def silent_stage(runs: int, nmap: str | None, seed: int) -> dict[str, Any]:
+    """(c): a /24 where some addresses drop every SYN (filtered) and the rest refuse: the cost of waiting."""
+    chosen = sorted(random.Random(seed).sample(SILENT_ADDRESSES, SILENT_COUNT), key=lambda a: tuple(map(int, a.split("."))))
+    targets = len(SILENT_ADDRESSES) * len(PORTS)
+    print(f"(c) silent hosts: {len(SILENT_ADDRESSES)} hosts x {len(PORTS)} ports = {targets:,} targets, {SILENT_COUNT} hosts drop SYNs, best of {runs}")
+    ours_times: list[float] = []
+    nmap_times: list[float] = []
+    with silent_ports(chosen) as silent:
+        for _run in range(runs):
+            seconds, found = timed(lambda: scan(SILENT_ADDRESSES, list(PORTS)))
+            ours_times.append(seconds)
+            if found.open or set(found.unanswered) != set(silent):
+                raise SystemExit(f"hardened.iis: {len(found.unanswered)} unanswered, {len(found.open)} open; expected {len(silent)} unanswered")
+            if nmap:
+                seconds, states = timed(lambda: nmap_scan(nmap, SILENT_RANGE))
+                nmap_times.append(seconds)
+                if set(states.get("filtered", [])) != set(silent) or states.get("open"):
+                    raise SystemExit(f"nmap: {len(states.get('filtered', []))} filtered, {len(states.get('open', []))} open; expected {len(silent)} filtered")
+    stage: dict[str, Any] = {"targets": targets, "silent_hosts": SILENT_COUNT, "unanswered": len(silent), "hardened_iis": summary(ours_times)}
+    print(f"  hardened.iis scan: best {min(ours_times):.3f} s, median {statistics.median(ours_times):.3f} s; {len(silent)} unanswered")
+    if nmap_times:
+        ratio = min(nmap_times) / min(ours_times)
+        stage.update({"nmap": summary(nmap_times), "identical": True, "ratio": ratio})
+        print(f"  nmap -sT -T4:      best {min(nmap_times):.3f} s, median {statistics.median(nmap_times):.3f} s; the same {len(silent)} filtered in every run")
+        print(f"  ratio (nmap / hardened.iis, best): {ratio:.2f}x")
+    return stage
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--scan-only", action="store_true", help="time the port scan only (nmap -sV takes about 90 s a run)")
     arguments = parser.parse_args()
     runs = max(1, arguments.runs)
     nmap = shutil.which("nmap")
@@ -454,8 +542,8 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "runs": runs,
         "targets": {"addresses": len(ADDRESSES), "ports": list(PORTS), "pairs": len(ADDRESSES) * len(PORTS)},
-        "scan_defaults": {name: _DEFAULTS[name] for name in ("concurrency", "timeout", "retries")},
-        "probe": {"concurrency": PROBE_CONCURRENCY, "timeout": PROBE_TIMEOUT},
+        "scan_defaults": SCAN_DEFAULTS,
+        "probe_defaults": PROBE_DEFAULTS,
         "nmap": nmap_version(nmap) if nmap else None,
     }
     if nmap is None:
@@ -479,12 +567,13 @@ def main() -> int:
         nmap_times: list[float] = []
         ours_open: list[Target] | None = None
         for _run in range(runs):
-            seconds, found = timed(lambda: asyncio.run(scan(ADDRESSES, list(PORTS))))
+            seconds, found = timed(lambda: scan(ADDRESSES, list(PORTS)).open)
             ours_times.append(seconds)
             assert ours_open is None or found == ours_open, f"hardened.iis scan runs disagree: {found} != {ours_open}"
             ours_open = found
             if nmap:
-                seconds, nmap_open = timed(lambda: nmap_scan(nmap))
+                seconds, nmap_states = timed(lambda: nmap_scan(nmap))
+                nmap_open = nmap_states.get("open", [])
                 nmap_times.append(seconds)
                 if set(nmap_open) != set(found):
                     only_ours, only_nmap = sorted(set(found) - set(nmap_open)), sorted(set(nmap_open) - set(found))
@@ -504,46 +593,10 @@ def main() -> int:
             print(f"  ratio (nmap / hardened.iis, best): {ratio:.2f}x -> target >= 3x {'met' if ratio >= 3 else 'NOT met'}")
         result["scan"] = scan_result
 
-        # (b) fingerprinting
-        addresses = sorted({address for address, _port in ours_open}, key=lambda a: tuple(map(int, a.split("."))))
-        print(f"(b) fingerprinting: {len(ours_open)} open ports on {len(addresses)} addresses, best of {runs}")
-        probe_times: list[float] = []
-        sv_times: list[float] = []
-        probes: list[ProbeResult] = []
-        xml = ""
-        for _run in range(runs):
-            seconds, probes = timed(lambda: asyncio.run(fingerprint(ours_open)))
-            probe_times.append(seconds)
-            if nmap:
-                seconds, xml = timed(lambda: nmap_fingerprint(nmap, addresses))
-                sv_times.append(seconds)
-        ours = {(item.address, item.port): ours_facts(item) for item in probes}
-        theirs = nmap_facts(xml) if nmap else None
-        errors = [f"{item.address}:{item.port} {item.error}" for item in probes if item.error]
-        fingerprint_result: dict[str, Any] = {"ports": len(ours_open), "hardened_iis": summary(probe_times), "probe_errors": errors}
-        print(f"  hardened.iis probe: best {min(probe_times):.3f} s, median {statistics.median(probe_times):.3f} s" + (f"; errors: {errors}" if errors else ""))
-        if sv_times:
-            ratio = min(sv_times) / min(probe_times)
-            fingerprint_result.update({"nmap": summary(sv_times), "ratio": ratio})
-            print(f"  nmap -sV + NSE:     best {min(sv_times):.3f} s, median {statistics.median(sv_times):.3f} s")
-            print(f"  ratio (nmap / hardened.iis, best): {ratio:.2f}x")
-        counts = compare(ours_open, ours, theirs, listeners)
-        for name, tally in counts.items():
-            line = f"  {name:<8}: hardened.iis right on {tally['ours_right']}/{tally['ports']}"
-            if theirs is not None:
-                line += f", nmap right on {tally['nmap_right']}/{tally['ports']}, the two agree on {tally['agree']}/{tally['ports']}"
-            print(line)
-        fingerprint_result["agreement"] = counts
-        fingerprint_result["per_port"] = [
-            {
-                "target": f"{address}:{port}",
-                "kind": listeners[(address, port)].kind if (address, port) in listeners else None,
-                "hardened_iis": ours[(address, port)],
-            }
-            | ({"nmap": theirs.get((address, port))} if theirs is not None else {})
-            for address, port in ours_open
-        ]
-        result["fingerprint"] = fingerprint_result
+        if not arguments.scan_only:
+            result["fingerprint"] = fingerprint_stage(runs, nmap, ours_open, listeners)
+
+    result["silent"] = silent_stage(runs, nmap, arguments.seed)
 
     if arguments.json:
         arguments.json.write_text(json.dumps(result, indent=2, default=list) + "\n", encoding="utf-8")

@@ -49,9 +49,19 @@ options:
     type: int
     default: 256
   timeout:
-    description: Seconds to wait for a connection.
+    description:
+      - Seconds to wait for a connection at most, and before any address has answered.
+      - Once answers come in, the wait adapts to the round trips measured (per host, else for the whole scan), as nmap's does.
     type: float
     default: 1.5
+  min_timeout:
+    description: Seconds to wait for a connection at least, however fast the answers so far; raise it for slow or lossy links.
+    type: float
+    default: 0.1
+  retries:
+    description: How many more times a connection that timed out is tried (one that was refused is not).
+    type: int
+    default: 1
   per_host_rate:
     description: New connections per second per host at most; unset means no per-host limit.
     type: float
@@ -97,6 +107,11 @@ scanned:
   description: How many addresses were scanned.
   returned: success
   type: int
+unanswered:
+  description: The address and port pairs that never answered (dropped by a firewall, or the host is down), as C(address:port).
+  returned: success
+  type: list
+  elements: str
 services:
   description: Every open web port with its probe result (address, port, tls, status, server, product, version, title, certificate, tls_versions, ...).
   returned: success
@@ -120,7 +135,7 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.pcap import PcapError, read_pcap
-from ansible_collections.hardened.iis.plugins.module_utils._discovery.scanner import discover
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.scanner import ScanError, probe_all, scan
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import ScopeError, expand_scope
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.zeek import ZeekError, observed_servers, read_zeek_log
 
@@ -142,6 +157,8 @@ def main() -> None:
             "max_addresses": {"type": "int", "default": 65536},
             "concurrency": {"type": "int", "default": 256},
             "timeout": {"type": "float", "default": 1.5},
+            "min_timeout": {"type": "float", "default": 0.1},
+            "retries": {"type": "int", "default": 1},
             "per_host_rate": {"type": "float"},
             "zeek_logs": {"type": "list", "elements": "path", "default": []},
             "pcaps": {"type": "list", "elements": "path", "default": []},
@@ -152,6 +169,9 @@ def main() -> None:
     bad_ports = [p for p in params["ports"] if not 0 < p < 65536]
     if bad_ports:
         module.fail_json(msg=f"ports: {bad_ports} are not TCP ports")
+    for name, smallest in (("concurrency", 1), ("timeout", 0.001), ("min_timeout", 0), ("retries", 0), ("per_host_rate", 0.001)):
+        if params[name] is not None and params[name] < smallest:
+            module.fail_json(msg=f"{name}: {params[name]} is below {smallest}")
     try:
         scope = expand_scope(params["scope"], params["exclude"], params["max_addresses"])
         seen = passive(params["zeek_logs"], params["pcaps"])
@@ -159,10 +179,20 @@ def main() -> None:
         module.fail_json(msg=str(exc))
     except OSError as exc:
         module.fail_json(msg=f"{exc.filename}: cannot be read ({exc.strerror})")
-    results = asyncio.run(
-        discover(list(scope.addresses), params["ports"], concurrency=params["concurrency"], timeout=params["timeout"], per_host_rate=params["per_host_rate"])
+    settings = {name: params[name] for name in ("concurrency", "timeout", "min_timeout", "retries", "per_host_rate")}
+    try:
+        found = scan(list(scope.addresses), params["ports"], **settings)
+    except ScanError as exc:
+        module.fail_json(msg=str(exc))
+    results = asyncio.run(probe_all(found.open))
+    module.exit_json(
+        changed=False,
+        scanned=len(scope.addresses),
+        unanswered=[f"[{address}]:{port}" if ":" in address else f"{address}:{port}" for address, port in found.unanswered],
+        services=[result.as_dict() for result in results],
+        passive=seen,
+        names=scope.names,
     )
-    module.exit_json(changed=False, scanned=len(scope.addresses), services=[r.as_dict() for r in results], passive=seen, names=scope.names)
 
 
 if __name__ == "__main__":

@@ -95,3 +95,11 @@ def test_an_unbounded_scope_is_refused_and_nothing_is_scanned(tmp_path: Path) ->
     missing = run(tmp_path)
     assert missing.returncode != 0
     assert "discovery_scope is not set" in missing.stdout
+
+
+def test_a_wrong_setting_is_named_and_nothing_is_scanned(tmp_path: Path) -> None:
+    variables = {"discovery_scope": ["127.0.0.2"], "discovery_retries": -1, "hardened_iis_report_dir": str(tmp_path / "reports")}
+    result = run(tmp_path, "-e", json.dumps(variables))
+    assert result.returncode != 0
+    assert "retries: -1 is below 0" in result.stdout
+    assert not (tmp_path / "reports").exists()

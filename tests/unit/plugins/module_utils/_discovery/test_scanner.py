@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import errno
 import resource
 import socket
 import socketserver
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,12 +29,14 @@ from cryptography.x509.oid import NameOID
 from ansible_collections.hardened.iis.plugins.module_utils._discovery import scanner
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.scanner import (
     ProbeResult,
+    RoundTrips,
+    ScanError,
     can_offer,
     classify,
     describe_certificate,
-    discover,
     effective_concurrency,
     probe,
+    probe_all,
     scan,
 )
 
@@ -192,11 +195,41 @@ ADDRESSES = ["127.0.0.4", "127.0.0.2", NOBODY, "127.0.0.3"]
 
 
 def test_scan_finds_exactly_the_listening_ports(lab: Lab) -> None:
-    found = asyncio.run(scan(ADDRESSES, all_ports(lab), timeout=0.5))
+    result = scan(ADDRESSES, all_ports(lab), timeout=0.5)
 
-    assert found == sorted(lab.endpoints.values(), key=lambda target: (int(target[0].split(".")[-1]), target[1]))
-    assert ("127.0.0.2", lab.closed_port) not in found
-    assert all(address != NOBODY for address, _port in found)
+    assert result.open == sorted(lab.endpoints.values(), key=lambda target: (int(target[0].split(".")[-1]), target[1]))
+    assert ("127.0.0.2", lab.closed_port) not in result.open
+    assert all(address != NOBODY for address, _port in result.open)
+    assert result.unanswered == []
+    assert result.attempts == len(ADDRESSES) * len(all_ports(lab))
+
+
+def test_one_worker_and_several_find_the_same(lab: Lab) -> None:
+    assert scan(ADDRESSES, all_ports(lab), workers=1).open == scan(ADDRESSES, all_ports(lab), workers=3).open
+
+
+@pytest.fixture
+def silent() -> Iterator[Callable[[str, int], list[tuple[str, int]]]]:
+    """Ports that never answer: a listener whose accept queue is full drops new SYNs (as a firewall would)."""
+    held: list[socket.socket] = []
+
+    def make(address: str, count: int) -> list[tuple[str, int]]:
+        targets = []
+        for _index in range(count):
+            listener = socket.socket()
+            listener.bind((address, 0))
+            listener.listen(0)
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(listener.getsockname())
+            held.extend((listener, filler))
+            targets.append(listener.getsockname())
+        time.sleep(0.05)  # the fillers' handshakes complete
+        return targets
+
+    yield make
+    for sock in held:
+        sock.close()
 
 
 def test_concurrency_is_clamped_below_the_open_file_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,48 +243,92 @@ def test_concurrency_is_clamped_below_the_open_file_limit(monkeypatch: pytest.Mo
     assert effective_concurrency(256) == 256
 
 
-def test_a_scan_never_holds_more_sockets_than_the_lowered_limit_allows(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    connect, in_flight, peak = scanner._connect_once, [0], [0]
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_scan_never_holds_more_sockets_than_the_open_file_limit_allows(
+    silent: Callable[[str, int], list[tuple[str, int]]], monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    targets = silent("127.0.0.5", 40) + silent("127.0.0.6", 40)
+    monkeypatch.setattr(scanner.resource, "getrlimit", lambda _which: (128, 4096))
 
-    async def counting(address: str, port: int, timeout: float) -> str:
-        in_flight[0] += 1
-        peak[0] = max(peak[0], in_flight[0])
-        try:
-            return await connect(address, port, timeout)
-        finally:
-            in_flight[0] -= 1
+    result = scan(["127.0.0.5", "127.0.0.6"], sorted({port for _address, port in targets}), concurrency=100_000, timeout=0.3, retries=0, workers=workers)
 
-    monkeypatch.setattr(scanner, "_connect_once", counting)
-    ports = sorted(set(range(41000, 41300)) | {lab.endpoints["iis"][1], lab.endpoints["https"][1]})
-    resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
-    try:
-        found = asyncio.run(scan(["127.0.0.2"], ports, concurrency=100_000, timeout=0.5))
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-
-    assert peak[0] == 128 - scanner.FD_MARGIN
-    assert set(found) >= {lab.endpoints["iis"], lab.endpoints["https"]}
+    assert result.peak_sockets == 128 - scanner.FD_MARGIN
+    assert set(targets) <= set(result.unanswered)
+    assert result.open == []
 
 
-def test_a_timeout_is_retried_a_refusal_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
-    attempts: dict[int, int] = {}
-    outcomes = {1: ["timeout", "timeout", "timeout"], 2: ["closed", "open"], 3: ["timeout", "open"], 4: ["busy", "open"]}
+def test_a_timeout_is_retried_a_refusal_is_not(lab: Lab, silent: Callable[[str, int], list[tuple[str, int]]]) -> None:
+    [(address, hanging)] = silent("127.0.0.2", 1)
+    listening = lab.endpoints["iis"][1]
 
-    async def fake(_address: str, port: int, _timeout: float) -> str:
-        attempts[port] = attempts.get(port, 0) + 1
-        return outcomes[port][attempts[port] - 1]
+    result = scan([address], [hanging, lab.closed_port, listening], timeout=0.3, retries=1)
 
-    monkeypatch.setattr(scanner, "_connect_once", fake)
-    found = asyncio.run(scan(["192.0.2.1"], [1, 2, 3, 4], retries=1))
+    assert result.open == [(address, listening)]
+    assert result.unanswered == [(address, hanging)]
+    assert result.attempts == 4  # the silent port twice, the refusing and the listening port once
 
-    assert found == [("192.0.2.1", 3), ("192.0.2.1", 4)]
-    assert attempts == {1: 2, 2: 1, 3: 2, 4: 2}
+
+def test_timeouts_follow_the_round_trips_seen(silent: Callable[[str, int], list[tuple[str, int]]]) -> None:
+    hanging = silent("127.0.0.7", 20)
+    closed = [free_port("127.0.0.7") for _index in range(20)]
+
+    started = time.monotonic()
+    result = scan(["127.0.0.7"], closed + [port for _address, port in hanging], timeout=5.0, min_timeout=0.1, retries=1)
+    elapsed = time.monotonic() - started
+
+    assert sorted(result.unanswered) == sorted(hanging)
+    assert elapsed < 2.5  # without learning, every silent port would wait 5 s, twice
+
+
+def test_round_trip_estimates() -> None:
+    trips = RoundTrips(floor=0.1, ceiling=1.5)
+    assert trips.timeout("192.0.2.1") == 1.5  # nothing learnt yet
+
+    for _index in range(20):
+        trips.sample("192.0.2.1", 0.001)
+    assert trips.timeout("192.0.2.1") == 0.1  # fast answers: the floor
+    assert trips.timeout("192.0.2.2") == 0.1  # a host with no answers of its own: the scan's estimate
+
+    for seconds in (0.4, 0.9, 0.3, 1.2):
+        trips.sample("198.51.100.1", seconds)
+    far = trips.timeout("198.51.100.1")
+    assert 0.7 < far <= 1.5 and far > trips.timeout("192.0.2.1")
+
+    for _index in range(5):
+        trips.sample("203.0.113.1", 10.0)
+    assert trips.timeout("203.0.113.1") == 1.5  # never beyond the ceiling
+
+
+def test_running_out_of_descriptors_slows_the_scan_down_but_skips_nothing(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    real, calls = scanner._new_socket, [0]
+
+    def flaky(family: socket.AddressFamily) -> socket.socket:
+        calls[0] += 1
+        if calls[0] in {5, 6, 7}:
+            raise OSError(errno.EMFILE, "Too many open files")
+        return real(family)
+
+    monkeypatch.setattr(scanner, "_new_socket", flaky)
+    monkeypatch.setattr(scanner, "RESOURCE_WAIT", 0.001)
+    result = scan(ADDRESSES, all_ports(lab), timeout=0.5, workers=1)
+
+    assert result.open == scan(ADDRESSES, all_ports(lab), timeout=0.5).open
+    assert result.attempts == len(ADDRESSES) * len(all_ports(lab))
+
+
+def test_a_scan_that_can_open_no_socket_at_all_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    def exhausted(_family: socket.AddressFamily) -> socket.socket:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(scanner, "_new_socket", exhausted)
+    monkeypatch.setattr(scanner, "RESOURCE_WAIT", 0.0)
+    with pytest.raises(ScanError, match="cannot open a connection for the scan: Too many open files"):
+        scan(["127.0.0.2"], [80])
 
 
 def test_the_rate_is_per_host() -> None:
     started = time.monotonic()
-    asyncio.run(scan([NOBODY, "127.0.0.10"], list(range(42001, 42007)), per_host_rate=10))
+    scan([NOBODY, "127.0.0.10"], list(range(42001, 42007)), per_host_rate=10)
     elapsed = time.monotonic() - started
 
     assert 0.45 <= elapsed < 0.95  # 6 connections per host at 10/s: 5 intervals; both hosts at once
@@ -291,10 +368,11 @@ def expected_results(lab: Lab) -> dict[str, dict[str, Any]]:
 
 
 def test_discover_probes_every_open_port(lab: Lab) -> None:
-    results = asyncio.run(discover(ADDRESSES, all_ports(lab), timeout=0.5, probe_timeout=1.0))
+    open_ports = scan(ADDRESSES, all_ports(lab), timeout=0.5).open
+    results = asyncio.run(probe_all(open_ports, timeout=1.0))
 
     by_endpoint = {(result.address, result.port): result.as_dict() for result in results}
-    assert [(result.address, result.port) for result in results] == asyncio.run(scan(ADDRESSES, all_ports(lab), timeout=0.5))
+    assert [(result.address, result.port) for result in results] == open_ports
     for name, expected in expected_results(lab).items():
         address, port = lab.endpoints[name]
         assert by_endpoint[(address, port)] == {"address": address, "port": port, **expected}, name
