@@ -15,12 +15,16 @@
    that does not parse or resolve fails the apply.
 5. On any failure after the backup, every file and ``state.yml`` is restored byte for
    byte (files the plan created are removed) and the error is raised.
+
+A backup also holds ``backup.json``: every path it covers and whether the file existed, so
+:func:`restore_backup` can later put the snapshot back byte for byte (a rollout's rollback).
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +40,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate impo
 from .plan import Plan
 
 BACKUPS = ".hardened-iis-backups"
+BACKUP_MANIFEST = "backup.json"
 ABSENT = "absent"
 
 
@@ -137,6 +142,9 @@ def apply_to_snapshot(snapshot: Path, plan: Plan, *, check_mode: bool = False, r
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
         saved.append((path, copy))
+    manifest = [{"path": path.relative_to(snapshot).as_posix(), "existed": copy is not None} for path, copy in saved]
+    backup.mkdir(parents=True, exist_ok=True)
+    write_atomically(backup / BACKUP_MANIFEST, json.dumps({"files": manifest}, indent=1).encode("utf-8"))
 
     try:
         for change, path in targets:
@@ -153,3 +161,49 @@ def apply_to_snapshot(snapshot: Path, plan: Plan, *, check_mode: bool = False, r
         raise ApplyError(f"applying the plan failed ({exc}); every file and state.yml was restored from backup {stamp}", restored=True, backup=stamp) from exc
     _retain(snapshot / BACKUPS, retention)
     return ApplyResult(True, stamp, [c.path for c in plan.files], len(plan.registry), len(plan.features))
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    backup: str
+    restored: list[str]
+    removed: list[str]
+
+
+def restore_backup(snapshot: Path, backup_id: str, *, check_mode: bool = False) -> RestoreResult:
+    """Put back every file a backup covers, byte for byte; remove the files the plan had created.
+
+    ``backup_id`` is the id :func:`apply_to_snapshot` returned. Raises ApplyError when the backup
+    is missing or incomplete; then nothing is changed.
+    """
+    if not backup_id or "/" in backup_id or "\\" in backup_id or backup_id in {".", ".."}:
+        raise ApplyError(f"backup {backup_id!r}: not a backup id of this snapshot")
+    backup = snapshot / BACKUPS / backup_id
+    try:
+        entries = json.loads((backup / BACKUP_MANIFEST).read_text(encoding="utf-8"))["files"]
+        plan = [(snapshot / entry["path"], backup / entry["path"] if entry["existed"] else None) for entry in entries]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ApplyError(f"backup {backup_id} of {snapshot}: cannot be read ({exc}); nothing was restored") from exc
+    missing = [str(copy) for _path, copy in plan if copy is not None and not copy.is_file()]
+    if missing:
+        raise ApplyError(f"backup {backup_id} of {snapshot} is incomplete (missing {', '.join(missing)}); nothing was restored")
+    differing = [(path, copy) for path, copy in plan if _differs(path, copy)]
+    result = RestoreResult(
+        backup_id,
+        restored=[path.relative_to(snapshot).as_posix() for path, copy in differing if copy is not None],
+        removed=[path.relative_to(snapshot).as_posix() for path, copy in differing if copy is None],
+    )
+    if not check_mode:
+        for path, copy in differing:
+            if copy is None:
+                path.unlink()
+            else:
+                _write_file(path, copy.read_bytes())
+    return result
+
+
+def _differs(path: Path, copy: Path | None) -> bool:
+    """Whether ``path`` is not as the backup had it (``copy`` None: it did not exist)."""
+    if copy is None:
+        return path.exists()
+    return not path.is_file() or path.read_bytes() != copy.read_bytes()

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import shutil
@@ -16,7 +17,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden import apply as apply_module
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS, ApplyError, apply_to_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS, ApplyError, apply_to_snapshot, restore_backup
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import FileChange, plan_host
 
 ROOT = Path(__file__).resolve().parents[5]
@@ -236,3 +237,52 @@ def test_bad_emergency_rules_are_named(item: dict[str, object], message: str) ->
     with pytest.raises(ValueError, match=re.escape(message)) as caught:
         emergency_rules([item])
     assert "urlscan_emergency_rules[0]" in str(caught.value)
+
+
+@pytest.mark.parametrize("host", ["web01", "web02"])
+def test_a_backup_puts_the_snapshot_back_byte_for_byte(host: str, tmp_path: Path) -> None:
+    snapshot = copy_of(host, tmp_path)
+    before = digest(snapshot)
+    applied = apply_to_snapshot(snapshot, plan_host(load_snapshot(snapshot), RULES))
+    assert applied.backup and digest(snapshot) != before
+
+    preview = restore_backup(snapshot, applied.backup, check_mode=True)
+    assert preview.restored and digest(snapshot) != before  # check mode writes nothing
+
+    restored = restore_backup(snapshot, applied.backup)
+    assert digest(snapshot) == before
+    assert restored.restored == preview.restored and restored.removed == preview.removed
+    again = restore_backup(snapshot, applied.backup)
+    assert not again.restored and not again.removed
+
+
+def test_files_the_plan_created_are_removed_by_a_restore(tmp_path: Path) -> None:
+    snapshot = copy_of("web01", tmp_path)
+    before = digest(snapshot)
+    plan = plan_host(load_snapshot(snapshot), RULES)
+    created = FileChange(path="C:\\inetpub\\wwwroot\\new\\web.config", before_sha256=None, after=b"<configuration />")
+    plan = dataclasses.replace(plan, files=(*plan.files, created))
+    applied = apply_to_snapshot(snapshot, plan)
+    new_file = apply_module.local_path(snapshot, created.path)
+    assert applied.backup and new_file.is_file()
+
+    restored = restore_backup(snapshot, applied.backup)
+
+    assert new_file.relative_to(snapshot).as_posix() in restored.removed
+    assert not new_file.exists()
+    assert digest(snapshot) == before
+
+
+def test_a_missing_or_incomplete_backup_restores_nothing(tmp_path: Path) -> None:
+    snapshot = copy_of("web01", tmp_path)
+    applied = apply_to_snapshot(snapshot, plan_host(load_snapshot(snapshot), RULES))
+    assert applied.backup
+    changed = digest(snapshot)
+    with pytest.raises(ApplyError, match="cannot be read"):
+        restore_backup(snapshot, "20000101T000000000000Z")
+    with pytest.raises(ApplyError, match="not a backup id"):
+        restore_backup(snapshot, "../web02")
+    next(p for p in (snapshot / BACKUPS / applied.backup).rglob("*.config")).unlink()
+    with pytest.raises(ApplyError, match="incomplete"):
+        restore_backup(snapshot, applied.backup)
+    assert digest(snapshot) == changed

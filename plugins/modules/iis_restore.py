@@ -1,0 +1,63 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+---
+module: iis_restore
+short_description: Put a Windows host back as it was before one hardened.iis.iis_apply call
+version_added: 0.1.0
+description:
+  - Reads the backup folder that P(hardened.iis.iis_apply#module) wrote (its C(backup.json)) and puts every
+    file back byte for byte, removes the files the apply created, and sets every registry value back to
+    its data before (or removes it when it did not exist).
+  - Checks that every copy is present before writing anything.
+  - Normally called by P(hardened.iis.rollback#module) when a rollout's health check fails.
+author: hardened.iis maintainers (@hardened-iis)
+options:
+  backup:
+    description: The backup folder, as P(hardened.iis.iis_apply#module) returned it in C(backup).
+    type: path
+    required: true
+attributes:
+  check_mode:
+    description: Reports what would be restored and writes nothing.
+    support: full
+  diff_mode:
+    description: No diff.
+    support: none
+  platform:
+    description: Target operating systems.
+    support: full
+    platforms: windows
+seealso:
+  - module: hardened.iis.iis_apply
+  - module: hardened.iis.rollback
+"""
+
+EXAMPLES = r"""
+- name: Undo one apply (normally done by hardened.iis.rollback)
+  hardened.iis.iis_restore:
+    backup: C:\ProgramData\hardened.iis\backups\20261122T081500123Z
+"""
+
+RETURN = r"""
+backup:
+  description: The backup folder restored from.
+  returned: always
+  type: str
+restored:
+  description: The files written back.
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: The files removed because the apply had created them.
+  returned: always
+  type: list
+  elements: str
+registry:
+  description: How many registry values were set back.
+  returned: always
+  type: int
+"""

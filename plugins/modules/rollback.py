@@ -1,0 +1,76 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+DOCUMENTATION = r"""
+---
+module: rollback
+short_description: Undo one hardened.iis.harden apply on a host, byte for byte, from its backup
+version_added: 0.1.0
+description:
+  - Puts back every file (and registry value) that one apply of P(hardened.iis.harden#module) changed, from the
+    backup that apply returned, and removes the files it created.
+  - A host with a snapshot (host variable C(hardened_iis_snapshot)) is restored on the controller, C(state.yml)
+    included (registry values and features); a live host with one call of P(hardened.iis.iis_restore#module).
+  - Checks that the backup is complete before writing anything. A second run changes nothing.
+  - Used by the rollout playbook when a host fails its health check.
+author: hardened.iis maintainers (@hardened-iis)
+options:
+  backup:
+    description:
+      - What P(hardened.iis.harden#module) returned in C(backup) - a backup id for a snapshot host, the backup
+        folder on a live host.
+    type: str
+    required: true
+  snapshot:
+    description: The host's snapshot directory; default the host variable C(hardened_iis_snapshot), else the host is live.
+    type: path
+attributes:
+  check_mode:
+    description: Reports what would be restored and writes nothing.
+    support: full
+  diff_mode:
+    description: No diff.
+    support: none
+  platform:
+    description: A snapshot on the controller, or a Windows host.
+    support: full
+    platforms: posix, windows
+seealso:
+  - module: hardened.iis.harden
+  - module: hardened.iis.iis_restore
+"""
+
+EXAMPLES = r"""
+- name: Harden, and undo it when the site is no longer healthy
+  block:
+    - name: Harden the host
+      hardened.iis.harden:
+      register: hardened
+    - name: Check the site
+      ansible.builtin.uri:
+        url: https://web01.example.com/
+      delegate_to: localhost
+  rescue:
+    - name: Put the host back as it was
+      hardened.iis.rollback:
+        backup: "{{ hardened.backup }}"
+      when: hardened.backup | default(none) is not none
+"""
+
+RETURN = r"""
+backup:
+  description: The backup restored from.
+  returned: always
+  type: str
+restored:
+  description: The files written back (paths inside the snapshot, or Windows paths).
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: The files removed because the apply had created them.
+  returned: always
+  type: list
+  elements: str
+"""
