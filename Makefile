@@ -45,10 +45,11 @@ link: venv
 	@mkdir -p $(dir $(LINK))
 	@ln -sfn $(CURDIR) $(LINK)
 
-# Debian packages some tests drive (packer validates the golden image template). Installed
+# Debian packages some tests drive (packer validates the golden image template; headless
+# Chromium and its driver open the fleet dashboard). Installed
 # when missing and running as root (CI and the development machines are root); otherwise the
 # command to run is printed, and those tests fail under CI (CI=true) and skip elsewhere.
-SYSTEM_PACKAGES := packer
+SYSTEM_PACKAGES := packer chromium chromium-driver
 system-deps:
 	@missing=$$(for package in $(SYSTEM_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -65,7 +66,9 @@ demo: link
 		ansible-playbook -i $(DEMO)/lab/hosts.yml playbooks/patch_compliance.yml -e hardened_iis_report_dir=$(DEMO)/reports \
 			-e hardened_iis_cvrf_dir=$$HARDENED_IIS_CORPUS/cvrf -e hardened_iis_cvrf_cache_dir=$(CURDIR)/.build/cvrf-cache; \
 	else echo "patch compliance: skipped, no MSRC documents (set HARDENED_IIS_CORPUS to a corpus with cvrf/, or run playbooks/patch_compliance.yml with hardened_iis_cvrf_dir)"; fi
+	ansible-playbook playbooks/dashboard.yml -e hardened_iis_report_dir=$(DEMO)/reports
 	@echo "Reports: $(DEMO)/reports/findings.json and findings.junit.xml, patch_compliance.csv (the lab was read from a scratch copy in $(DEMO)/lab)"
+	@echo "Dashboard: open $(DEMO)/reports/dashboard.html in a browser (one file, works offline)"
 
 test: lint sanity unit molecule
 
