@@ -105,7 +105,7 @@ ROLE_OPTIONS = {
     "urlscan": """      urlscan_emergency_rules:
         description:
           - Deny rules pushed fleet-wide when an exploit appears, each with id, reason, state (present or absent)
-            and any of deny_url_sequences, deny_query_strings, deny_verbs, deny_extensions.
+            and any of deny_url_sequences, deny_query_strings, deny_verbs, deny_extensions, deny_headers.
         type: list
         elements: dict
         required: false
@@ -143,7 +143,7 @@ def _defaults(role: str, rules: list[Rule]) -> str:
     if role == "urlscan":
         lines += [
             "# Deny rules pushed fleet-wide when an exploit appears: [{id, reason, state, deny_url_sequences,",
-            "# deny_query_strings, deny_verbs, deny_extensions}]; state absent removes them again.",
+            "# deny_query_strings, deny_verbs, deny_extensions, deny_headers}]; state absent removes them again.",
             "urlscan_emergency_rules: []",
         ]
     return "\n".join(lines) + "\n"

@@ -117,7 +117,7 @@ class ActionModule(ControllerAction):
         ]
         if plan.registry or plan.features:
             before = "".join(f"{r.path}\\{r.name} = {r.before!r}\n" for r in plan.registry) + "".join(f"feature {f.name}: {f.before}\n" for f in plan.features)
-            after = "".join(f"{r.path}\\{r.name} = {r.value!r} ({r.type})\n" for r in plan.registry) + "".join(
+            after = "".join(f"{r.path}\\{r.name} deleted\n" if r.delete else f"{r.path}\\{r.name} = {r.value!r} ({r.type})\n" for r in plan.registry) + "".join(
                 f"feature {f.name}: {f.state}\n" for f in plan.features
             )
             diffs.append({"before_header": "registry and features", "after_header": "registry and features", "before": before, "after": after})

@@ -31,8 +31,10 @@ $spec = @{
                 path = @{ type = 'str'; required = $true }
                 name = @{ type = 'str'; required = $true }
                 type = @{ type = 'str'; default = 'dword'; choices = 'dword', 'qword', 'string', 'expandstring', 'multistring' }
-                value = @{ type = 'raw'; required = $true }
+                value = @{ type = 'raw' }
+                state = @{ type = 'str'; default = 'present'; choices = 'present', 'absent' }
             }
+            required_if = @(, @('state', 'present', @('value')))
         }
         backup_dir = @{ type = 'path'; default = '%ProgramData%\hardened.iis\backups' }
         backup_retention = @{ type = 'int'; default = 5 }
@@ -82,8 +84,9 @@ foreach ($value in $module.Params.registry) {
     $key = ConvertTo-RegistryPath -Path $value.path
     $existing = Get-ItemProperty -LiteralPath $key -Name $value.name -ErrorAction SilentlyContinue
     $before = if ($existing) { $existing.($value.name) } else { $null }
-    if ($null -eq $before -or "$before" -ne "$($value.value)") {
-        $pending.Add(@{ key = $key; name = $value.name; type = $kinds[$value.type]; value = $value.value; existed = ($null -ne $existing); before = $before })
+    $delete = $value.state -eq 'absent'
+    if (($delete -and $null -ne $existing) -or (-not $delete -and ($null -eq $before -or "$before" -ne "$($value.value)"))) {
+        $pending.Add(@{ key = $key; name = $value.name; type = $kinds[$value.type]; value = $value.value; delete = $delete; existed = ($null -ne $existing); before = $before })
     }
 }
 
@@ -155,6 +158,10 @@ try {
         Move-Item -LiteralPath $temporary -Destination $file.path -Force
     }
     foreach ($value in $pending) {
+        if ($value.delete) {
+            Remove-ItemProperty -LiteralPath $value.key -Name $value.name -ErrorAction Stop
+            continue
+        }
         if (-not (Test-Path -LiteralPath $value.key)) {
             New-Item -Path $value.key -Force | Out-Null
         }

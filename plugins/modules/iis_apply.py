@@ -36,7 +36,7 @@ options:
         type: str
         required: true
   registry:
-    description: Registry values to set.
+    description: Registry values to set, or to delete (O(registry[].state=absent)).
     type: list
     elements: dict
     default: []
@@ -55,9 +55,15 @@ options:
         default: dword
         choices: [dword, qword, string, expandstring, multistring]
       value:
-        description: The data.
+        description: The data. Required unless O(registry[].state=absent).
         type: raw
-        required: true
+      state:
+        description:
+          - V(present) writes O(registry[].value); V(absent) deletes the value (the backup records
+            its data, and a restore puts it back).
+        type: str
+        default: present
+        choices: [present, absent]
   backup_dir:
     description: Where backups go, one timestamped folder per apply.
     type: path

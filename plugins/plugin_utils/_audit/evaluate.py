@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.configfile import path_key, split_path
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.configfile import parse_element_path, path_key, split_path
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import (
     EffectiveConfig,
     EffectiveElement,
@@ -178,8 +178,37 @@ class Evaluator:
     def _verdict(self, expectation: Expectation, actual: str | None, params: dict[str, Any]) -> str:
         return "pass" if expectation.holds(actual, params, self.state.system_drive) else "fail"
 
+    def _missing_entry(self, rule: Rule, scope: str, effective: EffectiveConfig, site: Site | None) -> Finding | None:
+        """Not applicable when the element path names a collection entry the host does not have.
+
+        ``site[@name='Shop']`` on a host without that site: the rule is about an entry that is not
+        there, and remediating it would create a bogus one.
+        """
+        spec = rule.check.spec
+        element = self._element(rule, site)
+        if "[" not in element:
+            return None
+        node = effective.section(str(spec["section"]))
+        walked: list[str] = []
+        for step in parse_element_path(element):
+            collection = node.schema.collection if node.schema is not None else None
+            if step.keys and collection is not None and step.name in collection.add_names:
+                entry = node.find_entry(**dict(step.keys))
+                if entry is None:
+                    keys = " ".join(f"{k}={v!r}" for k, v in step.keys)
+                    where = "/".join([str(spec["section"]), *walked])
+                    return _finding(self.state, rule, "not_applicable", scope, Evidence(actual=f"no {step.name} with {keys} in {where}"))
+                node = entry.element
+            else:
+                node = node.child(step.name)
+            walked.append(step.name)
+        return None
+
     def _config(self, rule: Rule, scope: str, effective: EffectiveConfig, site: Site | None, params: dict[str, Any]) -> Finding:
         spec = rule.check.spec
+        missing = self._missing_entry(rule, scope, effective, site)
+        if missing is not None:
+            return missing
         value = effective.get(str(spec["section"]), str(spec["attribute"]), element=self._element(rule, site))
         expectation = _expectation(rule)
         status = self._verdict(expectation, value.value, params)
@@ -187,6 +216,9 @@ class Evaluator:
 
     def _collection(self, rule: Rule, scope: str, effective: EffectiveConfig, site: Site | None, params: dict[str, Any]) -> Finding:
         spec = rule.check.spec
+        not_there = self._missing_entry(rule, scope, effective, site)
+        if not_there is not None:
+            return not_there
         collection = effective.section(str(spec["section"])).element(self._element(rule, site))
         if "contains" in spec:
             required = [_substitute_entry(e, params) for e in spec["contains"]]

@@ -25,7 +25,7 @@ import yaml
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import IisConfiguration
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, MemoryFiles, SnapshotFiles
 
-STATE_KEYS = ("host", "collected_at", "environment", "os", "iis", "registry", "features", "services", "updates", "defender")
+STATE_KEYS = ("host", "collected_at", "environment", "os", "iis", "registry", "features", "services", "updates", "defender", "processes", "listening_ports")
 FEATURE_STATES = ("installed", "absent")
 
 
@@ -112,6 +112,9 @@ def state_from_document(document: Any, files: FileSource, source: str, default_n
     updates = data.get("updates") or []
     if not isinstance(updates, list):
         raise HostStateError(f"{source}: updates must be a list, not {type(updates).__name__}")
+    for key in ("processes", "listening_ports"):
+        if not isinstance(data.get(key) or [], list):
+            raise HostStateError(f"{source}: {key} must be a list, not {type(data[key]).__name__}")
     defender = data.get("defender")
     if defender is not None:
         _check_mapping(defender, f"{source}: defender")

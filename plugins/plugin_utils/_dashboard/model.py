@@ -28,7 +28,7 @@ FAILING = frozenset({"fail", "error"})
 def section_of(finding: dict[str, Any]) -> str:
     """The CIS IIS 10 section of a finding's rule (by its first CIS id), else ``STIG only``."""
     cis = (finding.get("references") or {}).get("cis_iis10") or []
-    return CIS_SECTIONS.get(str(cis[0]).split(".")[0], STIG_ONLY) if cis else STIG_ONLY
+    return CIS_SECTIONS.get(str(cis[0]).partition(".")[0], STIG_ONLY) if cis else STIG_ONLY
 
 
 def score(findings: list[dict[str, Any]]) -> float | None:

@@ -91,7 +91,15 @@ def _state_with_changes(state_file: Path, plan: Plan) -> bytes:
     document["registry"] = registry
     for change in plan.registry:
         key = next((k for k in registry if k.casefold() == change.path.casefold()), change.path)
-        registry.setdefault(key, {})[change.name] = change.value
+        values = registry.setdefault(key, {}) or {}
+        registry[key] = values
+        for existing in [n for n in values if str(n).casefold() == change.name.casefold()]:
+            del values[existing]
+        if change.delete:
+            if not values:
+                del registry[key]
+        else:
+            values[change.name] = change.value
     features = document.setdefault("features", {}) or {}
     document["features"] = features
     for feature in plan.features:

@@ -53,7 +53,10 @@ def apply_arguments(plan: Plan, retention: int) -> dict[str, Any]:
     """The arguments of hardened.iis.iis_apply for a plan."""
     return {
         "files": [{"path": c.path, "before_sha256": c.before_sha256, "content": base64.b64encode(c.after).decode("ascii")} for c in plan.files],
-        "registry": [{"path": r.path, "name": r.name, "type": r.type, "value": r.value} for r in plan.registry],
+        "registry": [
+            {"path": r.path, "name": r.name, "state": "absent"} if r.delete else {"path": r.path, "name": r.name, "type": r.type, "value": r.value}
+            for r in plan.registry
+        ],
         "backup_retention": retention,
     }
 

@@ -60,10 +60,15 @@ class RegistryChange:
     path: str
     name: str
     value: Any
+    """The value to write, or None to delete the value (a remediation with ``state: absent``)."""
     type: str
     before: Any
     """The value before, or None when it was not set."""
     rule: str = ""
+
+    @property
+    def delete(self) -> bool:
+        return self.value is None
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,12 @@ class _Working:
     def state(self) -> HostState:
         registry = {k: dict(v) for k, v in self.original.registry.items()}
         for (path, name), (value, _type) in self.registry.items():
-            registry.setdefault(path, {})[name] = value
+            key = next((k for k in registry if k.casefold() == path.casefold()), path)
+            values = registry.setdefault(key, {})
+            for existing in [n for n in values if n.casefold() == name.casefold()]:
+                del values[existing]
+            if value is not None:
+                values[name] = value
         features = dict(self.original.features)
         features.update(self.features)
         return HostState(
@@ -221,7 +231,7 @@ class Planner:
                 plan.files.append(FileChange(self.paths[key], sha256(original), data))
         for (path, name), (value, kind) in sorted(self.working.registry.items()):
             present, old = self.state.registry_value(path, name)
-            if not present or str(old) != str(value):
+            if (value is None and present) or (value is not None and (not present or str(old) != str(value))):
                 plan.registry.append(RegistryChange(path, name, value, kind, old if present else None, self.origin.get((path, name), "")))
         for name, wanted in sorted(self.working.features.items()):
             if self.state.feature(name) != wanted:
@@ -256,8 +266,8 @@ class Planner:
     def _registry(self, rule: Rule, spec: dict[str, Any], params: dict[str, Any]) -> bool:
         check = rule.check.spec
         key = (str(check["path"]), str(check["name"]))
-        value = substitute(spec.get("value"), params)
-        if self.working.registry.get(key, (None, ""))[0] == value:
+        value = None if str(spec.get("state", "present")) == "absent" else substitute(spec.get("value"), params)
+        if key in self.working.registry and self.working.registry[key][0] == value:
             return False
         self.working.registry[key] = (value, str(spec.get("type", "dword")))
         self.origin[key] = rule.id
