@@ -5,19 +5,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+
+from .conftest import tree_digest
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
@@ -35,34 +33,6 @@ MITIGATION = {
     "disable_ciphers": ["RC4 128/128"],
     "stop_app_pools": ["ShopPool"],
 }
-
-
-class Health(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200 if self.path.startswith("/ok") else 500)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def health() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """Every file of a snapshot but its backups, with its SHA-256."""
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and ".hardened-iis-backups" not in path.parts
-    }
 
 
 def lab(tmp_path: Path, health: str = "", broken: frozenset[str] = frozenset()) -> Path:

@@ -5,19 +5,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
+
+from .conftest import tree_digest
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
@@ -25,35 +22,7 @@ HOSTS = {"test1": "test", "prod1": "production", "prod2": "production", "prod3":
 RULES = ["iis-directory-browsing-off", "iis-app-pool-identity"]
 
 
-class Health(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200 if self.path.startswith("/ok") else 500)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def health() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """Every file of a snapshot but its backups, with its SHA-256."""
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and ".hardened-iis-backups" not in path.parts
-    }
-
-
-def lab(tmp_path: Path, health: str, broken: set[str] = frozenset()) -> Path:  # type: ignore[assignment]
+def lab(tmp_path: Path, health: str, broken: frozenset[str] = frozenset()) -> Path:
     groups: dict[str, dict[str, dict[str, object]]] = {"test": {}, "production": {}}
     for host, group in HOSTS.items():
         shutil.copytree(ROOT / "inventories" / "lab" / "snapshots" / "web01", tmp_path / "hosts" / host)
@@ -111,7 +80,7 @@ def test_a_good_change_set_goes_from_test_to_production(tmp_path: Path, health: 
 
 
 def test_a_failure_in_the_test_stage_leaves_production_untouched(tmp_path: Path, health: str) -> None:
-    lab(tmp_path, health, broken={"test1"})
+    lab(tmp_path, health, broken=frozenset({"test1"}))
     before = {host: tree_digest(tmp_path / "hosts" / host) for host in HOSTS}
 
     result = rollout(tmp_path)
@@ -127,7 +96,7 @@ def test_a_failure_in_the_test_stage_leaves_production_untouched(tmp_path: Path,
 
 
 def test_a_failure_in_a_production_batch_rolls_the_host_back_and_stops(tmp_path: Path, health: str) -> None:
-    lab(tmp_path, health, broken={"prod2"})
+    lab(tmp_path, health, broken=frozenset({"prod2"}))
     before = {host: tree_digest(tmp_path / "hosts" / host) for host in HOSTS}
 
     result = rollout(tmp_path)
