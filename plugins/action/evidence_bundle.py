@@ -19,7 +19,6 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot impor
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import snapshot_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence import (
-    BACKUPS,
     bundle_path,
     log_directories,
     select_logs,
@@ -28,6 +27,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence impo
     window,
     write_manifest,
 )
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS
 
 NOT_IN_A_SNAPSHOT = "not available in a snapshot"
 ARGUMENT_SPEC: dict[str, Any] = {

@@ -175,14 +175,14 @@ class HostPacer:
         return slot
 
 
-_SOCKET_TYPE = socket.SOCK_STREAM | getattr(socket, "SOCK_NONBLOCK", 0)
+_NONBLOCK_FLAG: int = getattr(socket, "SOCK_NONBLOCK", 0)
 """Non-blocking from creation where the platform allows it (Linux): one system call less per target."""
 
 
 def _new_socket(family: socket.AddressFamily) -> socket.socket:
     """A non-blocking TCP socket (the one place the scan opens descriptors)."""
-    sock = socket.socket(family, _SOCKET_TYPE)
-    if not _SOCKET_TYPE & getattr(socket, "SOCK_NONBLOCK", 0):
+    sock = socket.socket(family, socket.SOCK_STREAM | _NONBLOCK_FLAG)
+    if not _NONBLOCK_FLAG:
         sock.setblocking(False)
     return sock
 
@@ -417,13 +417,12 @@ def default_workers() -> int:
 
 
 def _merge(parts: list[ScanResult]) -> ScanResult:
-    merged = ScanResult(
+    return ScanResult(
         open=sorted(itertools.chain.from_iterable(part.open for part in parts), key=_target_key),
         unanswered=sorted(itertools.chain.from_iterable(part.unanswered for part in parts), key=_target_key),
         attempts=sum(part.attempts for part in parts),
         peak_sockets=sum(part.peak_sockets for part in parts),
     )
-    return merged
 
 
 def scan(

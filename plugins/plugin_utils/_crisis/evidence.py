@@ -27,9 +27,9 @@ from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import expand, normalize
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS
 
 MANIFEST = "manifest.sha256"
-BACKUPS = ".hardened-iis-backups"
 DEFAULT_LOG_DIRECTORY = "%SystemDrive%\\inetpub\\logs\\LogFiles"
 _LOG_NAME = re.compile(r"^u_(?:ex|in|nc)(\d{2})(\d{2})(\d{2})?(\d{2})?\.log$", re.IGNORECASE)
 _SITE_PREDICATE = "site[@name={quoted}]/logFile"

@@ -74,6 +74,16 @@ class Fleet:
     features: list[str]
 
     @property
+    def failing_checks(self) -> int:
+        """Failing or erroring audit checks across the fleet."""
+        return sum(len(host.failures) for host in self.hosts)
+
+    @property
+    def missing_updates(self) -> list[HostView]:
+        """Hosts whose hotfix compliance says they are not compliant."""
+        return [host for host in self.hosts if host.patch and host.patch.get("compliant") is not True]
+
+    @property
     def worst(self) -> list[HostView]:
         """Hosts from the lowest audit score (hosts without one last)."""
         return sorted(self.hosts, key=lambda h: (h.score is None, h.score if h.score is not None else 0.0, h.host))

@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from .model import Fleet, HostView
+from .model import Fleet
 
 try:
     import pygal
@@ -97,7 +97,7 @@ def render_markdown(fleet: Fleet, title: str, top: int = 5) -> str:
         f"**{title}** — run {fleet.stamp}",
         "",
         f"Fleet score **{_score_text(fleet.score)}** over {len(fleet.hosts)} host(s); "
-        f"{sum(len(h.failures) for h in fleet.hosts)} failing check(s), {fleet.new_failures} new since the last run; "
+        f"{fleet.failing_checks} failing check(s), {fleet.new_failures} new since the last run; "
         f"{len(fleet.rogue)} rogue web server(s).",
         "",
         "| host | score | failing | new | patch level | days behind | integrity changes |",
@@ -137,6 +137,3 @@ def render_csv(fleet: Fleet) -> str:
             ]
         )
     return buffer.getvalue()
-
-
-__all__ = ["HostView", "cell_colour", "render_csv", "render_html", "render_markdown", "scores_svg", "trend_svg"]
