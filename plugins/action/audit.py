@@ -1,7 +1,11 @@
 # Copyright (c) hardened.iis contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Action plugin for hardened.iis.audit: evaluate the rule catalog on the controller."""
+"""Action plugin for hardened.iis.audit: evaluate the rule catalog on the controller.
+
+The host is read through its target (``_target.py``): a snapshot, a gather result, or a live
+host gathered here in one hardened.iis.iis_host_state call.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from typing import Any
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot, state_from_gather
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, snapshot_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError
 
 ARGUMENT_SPEC: dict[str, Any] = {**BASELINE_ARGUMENTS, "host_state": {"type": "dict"}, "today": {"type": "str"}}
 
@@ -22,26 +27,18 @@ class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         try:
-            state = self._state(args, task_vars, host)
+            target = self.target(args, task_vars, host)
             catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
             rules = catalog.select(args["rules"], args["skip_rules"])
             exceptions = rule_exceptions(args, {r.id for r in catalog.rules})
             today = datetime.date.fromisoformat(args["today"]) if args["today"] else datetime.date.today()
+            state = target.gather(updates=False)
             findings = audit_findings(state, rules, args["params"], exceptions, today)
-        except (CatalogError, HostStateError, ConfigError, ValueError) as exc:
+        except (CatalogError, HostStateError, ConfigError, TargetError, ValueError) as exc:
             result.update(failed=True, msg=f"audit of {host}: {exc}")
             return result
         rows = [f.as_dict() for f in findings]
-        result.update(changed=False, findings=rows, score=score_summary(findings))
+        result.update(changed=False, findings=rows, score=score_summary(findings), target=target.kind, remote_calls=target.calls)
+        if state.reported_name and state.reported_name.casefold() != host.casefold():
+            result["reported_name"] = state.reported_name
         return result
-
-    def _state(self, args: dict[str, Any], task_vars: dict[str, Any], host: str) -> HostState:
-        snapshot = snapshot_of(args, task_vars, self._templar)
-        if snapshot:
-            return load_snapshot(str(snapshot), host)
-        if args["host_state"]:
-            return state_from_gather(args["host_state"], host)
-        raise HostStateError(
-            f"{host} has no snapshot (option 'snapshot' or host variable 'hardened_iis_snapshot') and no 'host_state' "
-            "from hardened.iis.iis_host_state; nothing to audit"
-        )

@@ -6,18 +6,17 @@
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, catalog_from_data, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, snapshot_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.live import harden_live
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError
 
 ARGUMENT_SPEC: dict[str, Any] = {
     **BASELINE_ARGUMENTS,
@@ -30,7 +29,6 @@ ARGUMENT_SPEC: dict[str, Any] = {
 class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
-        snapshot = snapshot_of(args, task_vars, self._templar)
         try:
             catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
             rules = catalog.select(args["rules"], args["skip_rules"])
@@ -48,60 +46,38 @@ class ActionModule(ControllerAction):
                 rules = rules + extra
             exceptions = rule_exceptions(args, {r.id for r in catalog.rules} | {r.id for r in rules})
             today = datetime.date.today()
-            if not snapshot:
-                return self._live(result, task_vars, host, rules, args, exceptions, today)
-            state = load_snapshot(str(snapshot), host)
+            target = self.target(args, task_vars, host)
+            check_mode = bool(self._task.check_mode)
+            state = target.gather(updates=False)
             plan = plan_host(state, rules, args["params"], exceptions, today)
             originals = {c.path: state.files.read(c.path) for c in plan.files}
-            backup = None
+            # Check mode runs the apply too: it compares every file with the plan's pre-image and writes nothing.
+            applied = target.apply(plan, check_mode=check_mode, retention=args["backup_retention"])
             after = plan.expected
-            if not self._task.check_mode and not plan.empty:
-                backup = apply_to_snapshot(Path(str(snapshot)), plan, retention=args["backup_retention"]).backup
-                after = audit_findings(load_snapshot(str(snapshot), host), rules, args["params"], exceptions, today)
+            if applied.changed and not check_mode:
+                after = audit_findings(target.gather(updates=False), rules, args["params"], exceptions, today)
         except ManagementSafetyError as exc:
             result.update(failed=True, msg=f"harden of {host}: refused: {exc}; nothing was changed")
             return result
         except ApplyError as exc:
             result.update(failed=True, msg=f"harden of {host}: {exc}", restored=exc.restored, backup=exc.backup)
             return result
-        except (CatalogError, HostStateError, ConfigError, ValueError) as exc:
+        except (CatalogError, HostStateError, ConfigError, TargetError, ValueError) as exc:
             result.update(failed=True, msg=f"harden of {host}: {exc}")
             return result
         result.update(
             changed=not plan.empty,
             plan=plan.as_dict(originals),
-            backup=backup,
+            backup=applied.backup,
             score_before=score_summary(plan.before),
             score_after=score_summary(after),
             findings=[f.as_dict() for f in after],
-            remote_calls=0,
-            reboot_required=False,
+            target=target.kind,
+            remote_calls=target.calls,
+            reboot_required=applied.reboot_required,
         )
         if self._task.diff and not plan.empty:
             result["diff"] = self._diff(plan, originals)
-        return result
-
-    def _live(
-        self, result: dict[str, Any], task_vars: dict[str, Any], host: str, rules: tuple[Any, ...], args: dict[str, Any], exceptions: list[Any], today: Any
-    ) -> dict[str, Any]:
-        """A live host: gather, apply and verify through module calls on the host."""
-
-        def execute(module: str, module_args: dict[str, Any]) -> dict[str, Any]:
-            return dict(self._execute_module(module_name=module, module_args=module_args, task_vars=task_vars))
-
-        outcome = harden_live(execute, host, rules, args["params"], exceptions, today, bool(self._task.check_mode), args["backup_retention"])
-        result.update(
-            changed=not outcome.plan.empty,
-            plan=outcome.plan.as_dict(outcome.originals),
-            backup=outcome.backup,
-            score_before=score_summary(outcome.plan.before),
-            score_after=score_summary(outcome.after),
-            findings=[f.as_dict() for f in outcome.after],
-            remote_calls=outcome.calls,
-            reboot_required=outcome.reboot_required,
-        )
-        if self._task.diff and not outcome.plan.empty:
-            result["diff"] = self._diff(outcome.plan, outcome.originals)
         return result
 
     @staticmethod

@@ -21,10 +21,11 @@ from ansible_collections.hardened.iis.plugins.module_utils._hotfix.cvrf import C
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.evidence import parse_qfe, parse_systeminfo
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.host import HostFacts, HostFactsError
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.products import UnknownReleaseError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError, load_snapshot, state_from_gather
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import score_summary, snapshot_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import score_summary
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._hotfix.report import compliance_findings
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError
 
 DEFAULT_CACHE = "~/.cache/hardened.iis/cvrf"
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -69,7 +70,7 @@ class ActionModule(ControllerAction):
             if args["hotpatch_enrolled"] is not None:
                 facts = dataclasses.replace(facts, hotpatch_enrolled=args["hotpatch_enrolled"])
             compliance = checker.check(host, facts, _now(args["today"]))
-        except (CvrfError, PolicyError, HostFactsError, HostStateError, UnknownReleaseError) as exc:
+        except (CvrfError, PolicyError, HostFactsError, HostStateError, TargetError, UnknownReleaseError) as exc:
             result.update(failed=True, msg=f"hotfix compliance of {host}: {exc}", remote_calls=remote_calls)
             return result
         except ValueError as exc:
@@ -93,17 +94,8 @@ class ActionModule(ControllerAction):
         """The host's facts and the number of remote calls it took to read them."""
         if args["evidence"]:
             return _evidence_facts(args["evidence"]), 0
-        snapshot = snapshot_of(args, task_vars, self._templar)
-        if snapshot:
-            return _state_facts(load_snapshot(snapshot, host)), 0
-        if args["host_state"]:
-            return _state_facts(state_from_gather(args["host_state"], host)), 0
-        gathered = self._execute_module(
-            module_name="hardened.iis.iis_host_state", module_args={"gather_updates": True, "include_web_configs": False}, task_vars=task_vars
-        )
-        if gathered.get("failed"):
-            raise HostStateError(f"gathering the host state failed: {gathered.get('msg', 'no message')}")
-        return _state_facts(state_from_gather(dict(gathered), host)), 1
+        target = self.target(args, task_vars, host)
+        return _state_facts(target.gather(updates=True, web_configs=False)), target.calls
 
 
 def _now(today: str | None) -> datetime.datetime:

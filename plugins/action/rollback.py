@@ -5,12 +5,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import snapshot_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, restore_backup
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "backup": {"type": "str", "required": True},
@@ -21,20 +20,10 @@ ARGUMENT_SPEC: dict[str, Any] = {
 class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
-        snapshot = snapshot_of(args, task_vars, self._templar)
-        if not snapshot:
-            restored = dict(self._execute_module(module_name="hardened.iis.iis_restore", module_args={"backup": args["backup"]}, task_vars=task_vars))
-            result.update(restored)
-            return result
         try:
-            outcome = restore_backup(Path(snapshot), args["backup"], check_mode=bool(self._task.check_mode))
-        except ApplyError as exc:
+            outcome = self.target(args, task_vars, host).restore(args["backup"], check_mode=bool(self._task.check_mode))
+        except (ApplyError, TargetError) as exc:
             result.update(failed=True, msg=f"rollback of {host}: {exc}")
             return result
-        result.update(
-            changed=bool(outcome.restored or outcome.removed),
-            backup=outcome.backup,
-            restored=outcome.restored,
-            removed=outcome.removed,
-        )
+        result.update(changed=outcome.changed, backup=outcome.backup, restored=outcome.restored, removed=outcome.removed, registry=outcome.registry)
         return result

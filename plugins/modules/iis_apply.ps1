@@ -5,6 +5,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ansible_collections.hardened.iis.plugins.module_utils._Backup
 
 # Executes a change plan computed on the controller, in one call, and decides nothing:
 # compare-and-swap on every file's SHA-256, a backup of every file and registry value it
@@ -46,34 +47,15 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $module.Result.changed = $false
 $module.Result.backup = $null
+$module.Result.backup_path = $null
 $module.Result.restored = $false
+$module.Result.files = @()
+$module.Result.registry = 0
 
-Function Get-Sha256 {
-    param([String]$Path)
-
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
-        return $null
-    }
-    return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
-}
-
-Function ConvertTo-RegistryPath {
-    param([String]$Path)
-
-    return ($Path -replace '^HKLM\\', 'HKLM:\' -replace '^HKEY_LOCAL_MACHINE\\', 'HKLM:\')
-}
-
-$kinds = @{
-    dword = 'DWord'
-    qword = 'QWord'
-    string = 'String'
-    expandstring = 'ExpandString'
-    multistring = 'MultiString'
-}
 
 # 1. Compare and swap: every file must be as the plan saw it.
 foreach ($file in $module.Params.files) {
-    $current = Get-Sha256 -Path $file.path
+    $current = Get-HardenedIisSha256 -Path $file.path
     if ($current -ne $file.before_sha256) {
         $module.FailJson("$($file.path) changed since the plan was made (SHA-256 $current, the plan expected $($file.before_sha256)); nothing was written")
     }
@@ -81,12 +63,11 @@ foreach ($file in $module.Params.files) {
 
 $pending = [System.Collections.Generic.List[Object]]@()
 foreach ($value in $module.Params.registry) {
-    $key = ConvertTo-RegistryPath -Path $value.path
-    $existing = Get-ItemProperty -LiteralPath $key -Name $value.name -ErrorAction SilentlyContinue
-    $before = if ($existing) { $existing.($value.name) } else { $null }
+    # Compared with its type: a value of the right data but the wrong type is changed too.
     $delete = $value.state -eq 'absent'
-    if (($delete -and $null -ne $existing) -or (-not $delete -and ($null -eq $before -or "$before" -ne "$($value.value)"))) {
-        $pending.Add(@{ key = $key; name = $value.name; type = $kinds[$value.type]; value = $value.value; delete = $delete; existed = ($null -ne $existing); before = $before })
+    $wanted = @{ path = $value.path; name = $value.name; existed = (-not $delete); type = $value.type; value = $value.value }
+    if (-not (Test-HardenedIisRegistryEntry -Entry $wanted)) {
+        $pending.Add(@{ path = $value.path; name = $value.name; existed = (-not $delete); type = $value.type; value = $value.value })
     }
 }
 
@@ -98,51 +79,19 @@ if ($module.CheckMode) {
     $module.ExitJson()
 }
 
-# 2. Backup.
-$stamp = [DateTime]::UtcNow.ToString('yyyyMMddTHHmmssfffZ')
+# 2. Backup: every file and registry value the plan changes, with SHA-256 and type (_Backup.psm1).
 $root = [Environment]::ExpandEnvironmentVariables($module.Params.backup_dir)
-$backup = Join-Path -Path $root -ChildPath $stamp
-$saved = [System.Collections.Generic.List[Object]]@()
 try {
-    New-Item -Path $backup -ItemType Directory -Force | Out-Null
-    $index = 0
-    foreach ($file in $module.Params.files) {
-        $copy = $null
-        if (Test-Path -LiteralPath $file.path -PathType Leaf) {
-            $copy = Join-Path -Path $backup -ChildPath ("file{0}.bak" -f $index)
-            Copy-Item -LiteralPath $file.path -Destination $copy -Force
-        }
-        $saved.Add(@{ path = $file.path; copy = $copy })
-        $index++
-    }
-    $registryBackup = foreach ($value in $pending) {
-        @{ key = $value.key; name = $value.name; existed = $value.existed; before = $value.before }
-    }
-    ConvertTo-Json -InputObject @{ files = $saved; registry = @($registryBackup) } -Depth 4 |
-        Set-Content -LiteralPath (Join-Path -Path $backup -ChildPath 'backup.json') -Encoding UTF8
+    $backup = New-HardenedIisBackup -Root $root -Files @($module.Params.files | ForEach-Object { $_.path }) -Registry @($pending)
 }
 catch {
-    $module.FailJson("Failed to back up to '$backup' before changing anything: $($_.Exception.Message)", $_)
+    $module.FailJson("Failed to back up to '$root' before changing anything: $($_.Exception.Message)", $_)
 }
-$module.Result.backup = $backup
+$module.Result.backup = $backup.id
+$module.Result.backup_path = $backup.path
 
 Function Restore-Backup {
-    foreach ($entry in $saved) {
-        if ($entry.copy) {
-            Copy-Item -LiteralPath $entry.copy -Destination $entry.path -Force
-        }
-        elseif (Test-Path -LiteralPath $entry.path) {
-            Remove-Item -LiteralPath $entry.path -Force
-        }
-    }
-    foreach ($value in $pending) {
-        if ($value.existed) {
-            Set-ItemProperty -LiteralPath $value.key -Name $value.name -Value $value.before
-        }
-        else {
-            Remove-ItemProperty -LiteralPath $value.key -Name $value.name -ErrorAction SilentlyContinue
-        }
-    }
+    Invoke-HardenedIisRestore -Plan (Get-HardenedIisRestorePlan -Folder $backup.path -Manifest (Read-HardenedIisBackup -Folder $backup.path))
 }
 
 # 3. Write, 4. validate; 5. restore everything on any failure.
@@ -158,14 +107,7 @@ try {
         Move-Item -LiteralPath $temporary -Destination $file.path -Force
     }
     foreach ($value in $pending) {
-        if ($value.delete) {
-            Remove-ItemProperty -LiteralPath $value.key -Name $value.name -ErrorAction Stop
-            continue
-        }
-        if (-not (Test-Path -LiteralPath $value.key)) {
-            New-Item -Path $value.key -Force | Out-Null
-        }
-        New-ItemProperty -LiteralPath $value.key -Name $value.name -PropertyType $value.type -Value $value.value -Force | Out-Null
+        Set-HardenedIisRegistryEntry -Entry $value
     }
     if ($module.Params.validate -and $module.Params.files.Count -gt 0) {
         $assembly = Join-Path -Path $env:windir -ChildPath 'System32\inetsrv\Microsoft.Web.Administration.dll'
@@ -187,9 +129,9 @@ catch {
         $module.Result.restored = $true
     }
     catch {
-        $module.FailJson("Applying the plan failed ($($failure.Exception.Message)) and restoring backup '$backup' also failed: $($_.Exception.Message)", $_)
+        $module.FailJson("Applying the plan failed ($($failure.Exception.Message)) and restoring backup '$($backup.path)' also failed: $($_.Exception.Message)", $_)
     }
-    $module.FailJson("Applying the plan failed ($($failure.Exception.Message)); every file and registry value was restored from '$backup'", $failure)
+    $module.FailJson("Applying the plan failed ($($failure.Exception.Message)); every file and registry value was restored from '$($backup.path)'", $failure)
 }
 
 # Retention: keep the newest backups.

@@ -107,20 +107,28 @@ EXAMPLES = r"""
 
 RETURN = r"""
 backup:
-  description: The backup folder of this apply.
-  returned: when something changed
+  description:
+    - The id of this apply's backup (UTC to the microsecond, C(20261122T081500123456Z)), to give to
+      P(hardened.iis.iis_restore#module) or P(hardened.iis.rollback#module). Null in check mode and when nothing changed.
+    - The backup (C(backup.json), format 2, and the file copies) records every file with its SHA-256 and every
+      registry value with its type.
+  returned: always
+  type: str
+backup_path:
+  description: The folder of this apply's backup on the host. Null in check mode and when nothing changed.
+  returned: always
   type: str
 restored:
   description: Whether a failed apply was undone.
   returned: always
   type: bool
 files:
-  description: The files written.
-  returned: success
+  description: The files written (empty when nothing changed).
+  returned: always
   type: list
   elements: str
 registry:
-  description: How many registry values were set.
-  returned: success
+  description: How many registry values differed (data or type) and were set or removed.
+  returned: always
   type: int
 """

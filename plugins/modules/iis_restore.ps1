@@ -5,14 +5,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ansible_collections.hardened.iis.plugins.module_utils._Backup
 
 # Puts a host back as it was before one hardened.iis.iis_apply call, from that call's backup
-# folder (backup.json: every file with its copy, or none when the apply created it; every
-# registry value with whether it existed and its data before). Decides nothing else.
+# (backup.json, format 2: every file with its SHA-256 and copy, or none when the apply created
+# it; every registry value with whether it existed, its type and its data). Compares first and
+# writes only what differs, so a second run changes nothing. Decides nothing else.
 
 $spec = @{
     options = @{
-        backup = @{ type = 'path'; required = $true }
+        backup = @{ type = 'str'; required = $true }
+        backup_dir = @{ type = 'path'; default = '%ProgramData%\hardened.iis\backups' }
     }
     supports_check_mode = $true
 }
@@ -24,62 +27,31 @@ $module.Result.restored = @()
 $module.Result.removed = @()
 $module.Result.registry = 0
 
-Function Get-Sha256 {
-    param([String]$Path)
+$root = [Environment]::ExpandEnvironmentVariables($module.Params.backup_dir)
+$folder = Resolve-HardenedIisBackupFolder -Backup $module.Params.backup -Root $root
 
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
-        return $null
-    }
-    return (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash.ToLowerInvariant()
-}
-
-$manifestPath = Join-Path -Path $module.Params.backup -ChildPath 'backup.json'
+# Everything is checked before anything is written: an unreadable manifest or a missing copy stops the restore.
 try {
-    $manifest = Get-Content -LiteralPath $manifestPath -Raw -ErrorAction Stop | ConvertFrom-Json
+    $manifest = Read-HardenedIisBackup -Folder $folder
 }
 catch {
-    $module.FailJson("Cannot read the backup manifest '$manifestPath'; nothing was restored: $($_.Exception.Message)", $_)
+    $module.FailJson("Cannot use the backup '$folder'; nothing was restored: $($_.Exception.Message)", $_)
 }
 
-# Everything is checked before anything is written: a copy that is missing stops the restore.
-$files = @(foreach ($entry in @($manifest.files)) {
-    if ($entry.copy -and -not (Test-Path -LiteralPath $entry.copy -PathType Leaf)) {
-        $module.FailJson("The backup '$($module.Params.backup)' is incomplete: '$($entry.copy)' is missing; nothing was restored")
-    }
-    $entry
-})
-
-$toRestore = @($files | Where-Object { $_.copy -and (Get-Sha256 -Path $_.path) -ne (Get-Sha256 -Path $_.copy) })
-$toRemove = @($files | Where-Object { -not $_.copy -and (Test-Path -LiteralPath $_.path) })
-$values = @($manifest.registry)
-$module.Result.restored = @($toRestore | ForEach-Object { $_.path })
-$module.Result.removed = @($toRemove | ForEach-Object { $_.path })
-$module.Result.registry = $values.Count
-$module.Result.changed = ($toRestore.Count + $toRemove.Count + $values.Count) -gt 0
+$plan = Get-HardenedIisRestorePlan -Folder $folder -Manifest $manifest
+$module.Result.restored = @($plan.restore | ForEach-Object { $_.path })
+$module.Result.removed = @($plan.remove)
+$module.Result.registry = $plan.registry.Count
+$module.Result.changed = ($plan.restore.Count + $plan.remove.Count + $plan.registry.Count) -gt 0
 if ($module.CheckMode -or -not $module.Result.changed) {
     $module.ExitJson()
 }
 
 try {
-    foreach ($entry in $toRestore) {
-        $temporary = "$($entry.path).hardened-iis.tmp"
-        Copy-Item -LiteralPath $entry.copy -Destination $temporary -Force
-        Move-Item -LiteralPath $temporary -Destination $entry.path -Force
-    }
-    foreach ($entry in $toRemove) {
-        Remove-Item -LiteralPath $entry.path -Force
-    }
-    foreach ($value in $values) {
-        if ($value.existed) {
-            Set-ItemProperty -LiteralPath $value.key -Name $value.name -Value $value.before
-        }
-        else {
-            Remove-ItemProperty -LiteralPath $value.key -Name $value.name -ErrorAction SilentlyContinue
-        }
-    }
+    Invoke-HardenedIisRestore -Plan $plan
 }
 catch {
-    $module.FailJson("Restoring from '$($module.Params.backup)' failed part way: $($_.Exception.Message)", $_)
+    $module.FailJson("Restoring from '$folder' failed part way: $($_.Exception.Message)", $_)
 }
 
 $module.ExitJson()

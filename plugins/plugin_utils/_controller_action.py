@@ -10,6 +10,8 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import Target, target_for
+
 
 class ControllerAction(ActionBase):
     TRANSFERS_FILES = False
@@ -22,3 +24,11 @@ class ControllerAction(ActionBase):
         # Plain Python data from here on: Ansible's tagged values do not serialise everywhere (YAML).
         args = json.loads(json.dumps(self.validate_argument_spec(argument_spec=spec)[1]))
         return result, task_vars, args, str(task_vars.get("inventory_hostname", "localhost"))
+
+    def target(self, args: dict[str, Any], task_vars: dict[str, Any], host: str) -> Target:
+        """The host's target (snapshot, gather result or live), chosen in ``_target.target_for``."""
+
+        def execute(module: str, module_args: dict[str, Any]) -> dict[str, Any]:
+            return dict(self._execute_module(module_name=module, module_args=module_args, task_vars=task_vars))
+
+        return target_for(host, args, task_vars, self._templar, execute)

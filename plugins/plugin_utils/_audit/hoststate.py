@@ -50,6 +50,9 @@ class HostState:
     updates: list[Any] = field(default_factory=list)
     defender: dict[str, Any] | None = None
     source: str = ""
+    reported_name: str | None = None
+    """The computer name the host reported (state ``host``): a fact, never the host's key, which
+    is always the inventory name (``name``)."""
     _configuration: IisConfiguration | None = None
 
     def __post_init__(self) -> None:
@@ -121,7 +124,8 @@ def state_from_document(document: Any, files: FileSource, source: str, default_n
     environment = dict(DEFAULT_ENVIRONMENT)
     environment.update({str(k): str(v) for k, v in _check_mapping(data.get("environment"), f"{source}: environment").items()})
     return HostState(
-        name=str(data.get("host") or default_name),
+        name=default_name,
+        reported_name=str(data["host"]) if data.get("host") else None,
         files=files,
         environment=environment,
         os=_check_mapping(data.get("os"), f"{source}: os"),

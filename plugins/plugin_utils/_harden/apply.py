@@ -16,7 +16,8 @@
 5. On any failure after the backup, every file and ``state.yml`` is restored byte for
    byte (files the plan created are removed) and the error is raised.
 
-A backup also holds ``backup.json``: every path it covers and whether the file existed, so
+A backup also holds ``backup.json`` in the format both targets share (``backup.py``): every
+file with its SHA-256, every registry value with its type, and ``state.yml``, so
 :func:`restore_backup` can later put the snapshot back byte for byte (a rollout's rollback).
 """
 
@@ -37,10 +38,11 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors imp
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, normalize
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
 
-from .plan import Plan
+from .backup import FORMAT, MANIFEST, BackupManifest, FileEntry, RegistryEntry, new_backup_id, parse_manifest, registry_type_of
+from .plan import FileChange, Plan
 
 BACKUPS = ".hardened-iis-backups"
-BACKUP_MANIFEST = "backup.json"
+BACKUP_MANIFEST = MANIFEST
 ABSENT = "absent"
 
 
@@ -124,6 +126,44 @@ def _retain(backups: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _registry_entries(state_file: Path, plan: Plan) -> list[RegistryEntry]:
+    """Each registry value the plan changes, as it is before the change (with its type)."""
+    document: dict[str, Any] = (yaml.safe_load(state_file.read_text(encoding="utf-8")) if state_file.is_file() else None) or {}
+    registry = document.get("registry") or {}
+    entries = []
+    for change in plan.registry:
+        values = next((v for k, v in registry.items() if str(k).casefold() == change.path.casefold()), None) or {}
+        name = next((n for n in values if str(n).casefold() == change.name.casefold()), None)
+        if name is None:
+            entries.append(RegistryEntry(change.path, change.name, existed=False))
+        else:
+            entries.append(RegistryEntry(change.path, change.name, existed=True, type=registry_type_of(values[name]), value=values[name]))
+    return entries
+
+
+def _make_backup(snapshot: Path, targets: list[tuple[FileChange, Path]], plan: Plan, backup_id: str) -> tuple[Path, BackupManifest]:
+    """Copy every file the plan writes and state.yml into a new backup folder; write its backup.json."""
+    state_file = snapshot / "state.yml"
+    backup = snapshot / BACKUPS / backup_id
+    (backup / "files").mkdir(parents=True, exist_ok=True)
+    entries = []
+    for index, (change, path) in enumerate(targets):
+        if path.is_file():
+            copy = f"files/{index}.bak"
+            shutil.copy2(path, backup / copy)
+            entries.append(FileEntry(change.path, True, _digest(path), copy))
+        else:
+            entries.append(FileEntry(change.path, False))
+    state = None
+    if state_file.is_file():
+        shutil.copy2(state_file, backup / "state.yml")
+        state = {"copy": "state.yml", "sha256": str(_digest(state_file))}
+    created = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+    manifest = BackupManifest(backup_id, FORMAT, created, tuple(entries), tuple(_registry_entries(state_file, plan)), state)
+    write_atomically(backup / BACKUP_MANIFEST, json.dumps(manifest.as_dict(), indent=1).encode("utf-8"))
+    return backup, manifest
+
+
 def apply_to_snapshot(snapshot: Path, plan: Plan, *, check_mode: bool = False, retention: int = 5) -> ApplyResult:
     """Apply ``plan`` to the snapshot directory; raises ApplyError and leaves it as it was on failure."""
     targets = [(change, local_path(snapshot, change.path)) for change in plan.files]
@@ -140,20 +180,8 @@ def apply_to_snapshot(snapshot: Path, plan: Plan, *, check_mode: bool = False, r
         return ApplyResult(True, None, [c.path for c in plan.files], len(plan.registry), len(plan.features))
 
     state_file = snapshot / "state.yml"
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    backup = snapshot / BACKUPS / stamp
-    saved: list[tuple[Path, Path | None]] = []
-    for path in [p for _c, p in targets] + [state_file]:
-        copy = None
-        if path.is_file():
-            copy = backup / path.relative_to(snapshot)
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, copy)
-        saved.append((path, copy))
-    manifest = [{"path": path.relative_to(snapshot).as_posix(), "existed": copy is not None} for path, copy in saved]
-    backup.mkdir(parents=True, exist_ok=True)
-    write_atomically(backup / BACKUP_MANIFEST, json.dumps({"files": manifest}, indent=1).encode("utf-8"))
-
+    stamp = new_backup_id()
+    backup, manifest = _make_backup(snapshot, targets, plan, stamp)
     try:
         for change, path in targets:
             _write_file(path, change.after)
@@ -161,11 +189,7 @@ def apply_to_snapshot(snapshot: Path, plan: Plan, *, check_mode: bool = False, r
             _write_file(state_file, _state_with_changes(state_file, plan))
         _validate(snapshot)
     except (OSError, ConfigError, HostStateError, KeyError, ValueError) as exc:
-        for path, copy in saved:
-            if copy is None:
-                path.unlink(missing_ok=True)
-            else:
-                shutil.copy2(copy, path)
+        _put_back(snapshot, backup, manifest, _restore_steps(snapshot, backup, manifest))
         raise ApplyError(f"applying the plan failed ({exc}); every file and state.yml was restored from backup {stamp}", restored=True, backup=stamp) from exc
     _retain(snapshot / BACKUPS, retention)
     return ApplyResult(True, stamp, [c.path for c in plan.files], len(plan.registry), len(plan.features))
@@ -176,37 +200,74 @@ class RestoreResult:
     backup: str
     restored: list[str]
     removed: list[str]
+    registry: int = 0
+    """Registry values put back (snapshots: their state.yml is among ``restored`` instead)."""
+
+
+def _confined(snapshot: Path, relative: str, where: str) -> Path:
+    """A path a backup names, refused unless it stays inside the snapshot."""
+    candidate = (snapshot / relative).resolve()
+    if not candidate.is_relative_to(snapshot.resolve()):
+        raise ApplyError(f"{where}: {relative!r} lies outside the snapshot; nothing was restored")
+    return candidate
+
+
+def _restore_steps(snapshot: Path, backup: Path, manifest: BackupManifest) -> list[tuple[Path, Path | None]]:
+    """(where the file lives, its copy or None when it did not exist) for every file a backup covers."""
+    steps = []
+    for entry in manifest.files:
+        if manifest.format == 1:
+            target = _confined(snapshot, entry.path, f"backup {manifest.id}")
+        else:
+            target = local_path(snapshot, entry.path)
+            if not target.resolve().is_relative_to((snapshot / "files").resolve()):
+                raise ApplyError(f"backup {manifest.id}: {entry.path!r} lies outside the snapshot's files; nothing was restored")
+        steps.append((target, _confined(backup, entry.copy, f"backup {manifest.id}") if entry.copy else None))
+    if manifest.state is not None:
+        steps.append((snapshot / "state.yml", _confined(backup, manifest.state["copy"], f"backup {manifest.id}")))
+    return steps
+
+
+def _put_back(snapshot: Path, backup: Path, manifest: BackupManifest, steps: list[tuple[Path, Path | None]]) -> None:
+    for path, copy in steps:
+        if copy is None:
+            path.unlink(missing_ok=True)
+        else:
+            write_atomically(path, copy.read_bytes())
+
+
+def read_backup(snapshot: Path, backup_id: str) -> tuple[Path, BackupManifest]:
+    """The folder and manifest of one of the snapshot's backups; ApplyError when it cannot be used."""
+    if not backup_id or "/" in backup_id or "\\" in backup_id or backup_id in {".", ".."}:
+        raise ApplyError(f"backup {backup_id!r}: not a backup id of this snapshot")
+    backup = snapshot / BACKUPS / backup_id
+    try:
+        document = json.loads((backup / BACKUP_MANIFEST).read_text(encoding="utf-8"))
+        return backup, parse_manifest(document, backup_id, str(backup / BACKUP_MANIFEST))
+    except (OSError, ValueError) as exc:
+        raise ApplyError(f"backup {backup_id} of {snapshot}: cannot be read ({exc}); nothing was restored") from exc
 
 
 def restore_backup(snapshot: Path, backup_id: str, *, check_mode: bool = False) -> RestoreResult:
     """Put back every file a backup covers, byte for byte; remove the files the plan had created.
 
     ``backup_id`` is the id :func:`apply_to_snapshot` returned. Raises ApplyError when the backup
-    is missing or incomplete; then nothing is changed.
+    is missing or incomplete; then nothing is changed. Only what differs is written, so a
+    second restore changes nothing.
     """
-    if not backup_id or "/" in backup_id or "\\" in backup_id or backup_id in {".", ".."}:
-        raise ApplyError(f"backup {backup_id!r}: not a backup id of this snapshot")
-    backup = snapshot / BACKUPS / backup_id
-    try:
-        entries = json.loads((backup / BACKUP_MANIFEST).read_text(encoding="utf-8"))["files"]
-        plan = [(snapshot / entry["path"], backup / entry["path"] if entry["existed"] else None) for entry in entries]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ApplyError(f"backup {backup_id} of {snapshot}: cannot be read ({exc}); nothing was restored") from exc
-    missing = [str(copy) for _path, copy in plan if copy is not None and not copy.is_file()]
+    backup, manifest = read_backup(snapshot, backup_id)
+    steps = _restore_steps(snapshot, backup, manifest)
+    missing = [str(copy) for _path, copy in steps if copy is not None and not copy.is_file()]
     if missing:
         raise ApplyError(f"backup {backup_id} of {snapshot} is incomplete (missing {', '.join(missing)}); nothing was restored")
-    differing = [(path, copy) for path, copy in plan if _differs(path, copy)]
+    differing = [(path, copy) for path, copy in steps if _differs(path, copy)]
     result = RestoreResult(
         backup_id,
         restored=[path.relative_to(snapshot).as_posix() for path, copy in differing if copy is not None],
         removed=[path.relative_to(snapshot).as_posix() for path, copy in differing if copy is None],
     )
     if not check_mode:
-        for path, copy in differing:
-            if copy is None:
-                path.unlink()
-            else:
-                _write_file(path, copy.read_bytes())
+        _put_back(snapshot, backup, manifest, differing)
     return result
 
 

@@ -19,8 +19,8 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate impor
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS, apply_to_snapshot, restore_backup
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.emergency import emergency_rules, mitigation_rules, reversal_rules, rollback_method
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.live import apply_arguments
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import plan_host
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import apply_arguments
 
 ROOT = Path(__file__).resolve().parents[5]
 LAB = ROOT / "inventories" / "lab" / "snapshots"

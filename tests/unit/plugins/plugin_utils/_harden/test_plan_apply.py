@@ -282,7 +282,7 @@ def test_a_missing_or_incomplete_backup_restores_nothing(tmp_path: Path) -> None
         restore_backup(snapshot, "20000101T000000000000Z")
     with pytest.raises(ApplyError, match="not a backup id"):
         restore_backup(snapshot, "../web02")
-    next(p for p in (snapshot / BACKUPS / applied.backup).rglob("*.config")).unlink()
+    next((snapshot / BACKUPS / applied.backup / "files").glob("*.bak")).unlink()
     with pytest.raises(ApplyError, match="incomplete"):
         restore_backup(snapshot, applied.backup)
     assert digest(snapshot) == changed

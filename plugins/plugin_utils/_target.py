@@ -1,0 +1,185 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Where a host is read and written: a snapshot directory, or a live host through module calls.
+
+Every action picks its target here (:func:`target_for`), once: a host with a snapshot (the
+task's ``snapshot`` option or the host variable ``hardened_iis_snapshot``) is a
+:class:`SnapshotTarget`; a task given a gather result (``host_state``) reads that; any other
+host is a :class:`LiveTarget`, reached over the host's own connection (WinRM, PSRP, SSH)
+with one call of ``hardened.iis.iis_host_state`` to gather, one of ``hardened.iis.iis_apply``
+to apply (plus ``ansible.windows.win_feature`` per feature) and one of
+``hardened.iis.iis_restore`` to roll back. Both write the same backup format (``_harden/backup.py``).
+
+A connection failure is not caught here: Ansible reports the host as unreachable, with the
+transport's own error.
+"""
+
+from __future__ import annotations
+
+import base64
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, load_snapshot, state_from_gather
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import Templar, snapshot_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot, restore_backup
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import Plan
+
+Execute = Callable[[str, dict[str, Any]], dict[str, Any]]
+GATHER = "hardened.iis.iis_host_state"
+APPLY = "hardened.iis.iis_apply"
+RESTORE = "hardened.iis.iis_restore"
+FEATURE = "ansible.windows.win_feature"
+
+
+class TargetError(Exception):
+    """Reading or writing the host failed (not a connection failure: Ansible reports those)."""
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    changed: bool
+    backup: str | None = None
+    """The backup's id (None in check mode or when nothing changed)."""
+    reboot_required: bool = False
+
+
+@dataclass(frozen=True)
+class RestoreOutcome:
+    backup: str
+    restored: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    registry: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.restored or self.removed or self.registry)
+
+
+def apply_arguments(plan: Plan, retention: int) -> dict[str, Any]:
+    """The arguments of hardened.iis.iis_apply for a plan."""
+    return {
+        "files": [{"path": c.path, "before_sha256": c.before_sha256, "content": base64.b64encode(c.after).decode("ascii")} for c in plan.files],
+        "registry": [
+            {"path": r.path, "name": r.name, "state": "absent"} if r.delete else {"path": r.path, "name": r.name, "type": r.type, "value": r.value}
+            for r in plan.registry
+        ],
+        "backup_retention": retention,
+    }
+
+
+class Target(ABC):
+    """One host, read and written the same way whatever it is."""
+
+    kind: str = ""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.calls = 0
+        """Module calls made on the host so far."""
+
+    @abstractmethod
+    def gather(self, *, updates: bool = True, web_configs: bool = True) -> HostState:
+        """The host's state, read now."""
+
+    @abstractmethod
+    def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
+        """Carry out a plan: compare and swap, backup, write, validate, restore on failure (ApplyError)."""
+
+    @abstractmethod
+    def restore(self, backup: str, *, check_mode: bool) -> RestoreOutcome:
+        """Put the host back as one backup recorded it; only what differs is written."""
+
+
+class SnapshotTarget(Target):
+    kind = "snapshot"
+
+    def __init__(self, host: str, root: Path) -> None:
+        super().__init__(host)
+        self.root = root
+
+    def gather(self, *, updates: bool = True, web_configs: bool = True) -> HostState:
+        return load_snapshot(self.root, self.host)
+
+    def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
+        applied = apply_to_snapshot(self.root, plan, check_mode=check_mode, retention=retention)
+        return ApplyOutcome(applied.changed, applied.backup)
+
+    def restore(self, backup: str, *, check_mode: bool) -> RestoreOutcome:
+        outcome = restore_backup(self.root, backup, check_mode=check_mode)
+        return RestoreOutcome(outcome.backup, outcome.restored, outcome.removed, outcome.registry)
+
+
+class GatheredTarget(Target):
+    """A gather result handed to the task (``host_state``): read only."""
+
+    kind = "gathered"
+
+    def __init__(self, host: str, result: dict[str, Any]) -> None:
+        super().__init__(host)
+        self.result = result
+
+    def gather(self, *, updates: bool = True, web_configs: bool = True) -> HostState:
+        return state_from_gather(self.result, self.host)
+
+    def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
+        raise TargetError(f"{self.host}: a gather result (host_state) is read only; reach the host itself to change it")
+
+    def restore(self, backup: str, *, check_mode: bool) -> RestoreOutcome:
+        raise TargetError(f"{self.host}: a gather result (host_state) is read only; reach the host itself to restore it")
+
+
+class LiveTarget(Target):
+    kind = "live"
+
+    def __init__(self, host: str, execute: Execute) -> None:
+        super().__init__(host)
+        self._execute = execute
+
+    def call(self, module: str, args: dict[str, Any]) -> dict[str, Any]:
+        """One module call on the host; a failed module raises ApplyError with its message."""
+        self.calls += 1
+        result = self._execute(module, args)
+        if result.get("failed"):
+            message = f"{self.host}: {module} failed: {result.get('msg', 'no message')}"
+            raise ApplyError(message, restored=bool(result.get("restored")), backup=result.get("backup"))
+        return result
+
+    def gather(self, *, updates: bool = True, web_configs: bool = True) -> HostState:
+        try:
+            result = self.call(GATHER, {"gather_updates": updates, "include_web_configs": web_configs})
+        except ApplyError as exc:
+            raise TargetError(f"gathering the host state failed: {exc}") from None
+        return state_from_gather(result, self.host)
+
+    def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
+        if plan.empty:
+            return ApplyOutcome(False)
+        backup = None
+        reboot = any("SCHANNEL" in r.path.upper() for r in plan.registry)
+        if plan.files or plan.registry:
+            backup = self.call(APPLY, apply_arguments(plan, retention)).get("backup")
+        for feature in plan.features:
+            changed = self.call(FEATURE, {"name": feature.name, "state": feature.state})
+            reboot = reboot or bool(changed.get("reboot_required"))
+        return ApplyOutcome(True, None if check_mode else backup, reboot and not check_mode)
+
+    def restore(self, backup: str, *, check_mode: bool) -> RestoreOutcome:
+        result = self.call(RESTORE, {"backup": backup})
+        restored, removed = list(result.get("restored") or []), list(result.get("removed") or [])
+        return RestoreOutcome(str(result.get("backup") or backup), restored, removed, int(result.get("registry") or 0))
+
+
+def target_for(host: str, args: dict[str, Any], task_vars: dict[str, Any], templar: Templar, execute: Execute) -> Target:
+    """The one place a host's target is chosen (see the module's documentation)."""
+    snapshot = snapshot_of(args, task_vars, templar)
+    if snapshot:
+        return SnapshotTarget(host, Path(snapshot))
+    if args.get("host_state"):
+        return GatheredTarget(host, dict(args["host_state"]))
+    return LiveTarget(host, execute)

@@ -1,0 +1,84 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A module's contract, read from its documentation: the options it takes and the keys it returns.
+
+The stand-in checks every call against it: arguments the documentation does not allow fail
+the call as the real module would (Ansible.Basic validates its ``$spec``, which
+tools/check_powershell.py keeps equal to the documentation), and every answer the stand-in
+gives must hold only documented RETURN keys, with every ``returned: always`` key present.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.loader import fragment_loader, module_loader
+from ansible.utils.plugin_docs import get_docstring
+
+# Keys every module result may carry, whatever its RETURN says (Ansible.Basic and the executor add them).
+COMMON_RESULT_KEYS = {"changed", "failed", "msg", "skipped", "invocation", "warnings", "deprecations", "diff", "exception", "rc"}
+_TYPES = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict, "float": (int, float), "raw": object, "path": str, "complex": object}
+
+
+class ContractError(AssertionError):
+    """A call or an answer that breaks the module's documented contract."""
+
+
+@functools.cache
+def documentation(module: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(DOCUMENTATION, RETURN) of a module by its full name; a PowerShell module's come from its .py sidecar."""
+    found = module_loader.find_plugin_with_context(module, mod_type=".py")
+    if not found.resolved or not found.plugin_resolved_path:
+        found = module_loader.find_plugin_with_context(module)
+    if not found.resolved or not found.plugin_resolved_path:
+        raise ContractError(f"{module}: no such module is installed")
+    path = Path(found.plugin_resolved_path).with_suffix(".py")
+    doc, _examples, returns, _metadata = get_docstring(str(path), fragment_loader, collection_name=".".join(module.split(".")[:2]))
+    return doc or {}, returns or {}
+
+
+def _spec(options: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    for name, option in (options or {}).items():
+        entry: dict[str, Any] = {"type": option.get("type", "str")}
+        for key in ("required", "default", "choices", "elements", "aliases", "no_log"):
+            if key in option:
+                entry[key] = option[key]
+        if option.get("suboptions"):
+            entry["options"] = _spec(option["suboptions"])
+        spec[name] = entry
+    return spec
+
+
+def validate_arguments(module: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments with their documented defaults; ContractError naming every problem."""
+    doc, _returns = documentation(module)
+    params = {k: v for k, v in args.items() if not k.startswith("_ansible_")}
+    result = ArgumentSpecValidator(_spec(doc.get("options") or {})).validate(params)
+    if result.error_messages:
+        raise ContractError(f"{module}: {'; '.join(result.error_messages)}")
+    return dict(result.validated_parameters)
+
+
+def validate_result(module: str, result: dict[str, Any]) -> None:
+    """ContractError unless every key is documented and every ``returned: always`` key is there."""
+    _doc, returns = documentation(module)
+    undocumented = sorted(set(result) - set(returns) - COMMON_RESULT_KEYS)
+    if undocumented:
+        raise ContractError(f"{module} answered undocumented key(s) {', '.join(undocumented)} (RETURN: {', '.join(sorted(returns))})")
+    if result.get("failed") or result.get("skipped"):
+        return
+    missing = sorted(k for k, v in returns.items() if str(v.get("returned", "")).strip() == "always" and k not in result)
+    if missing:
+        raise ContractError(f"{module} did not answer {', '.join(missing)}, documented as returned always")
+    for key, value in result.items():
+        documented = returns.get(key)
+        if documented is None or value is None:
+            continue
+        expected = _TYPES.get(str(documented.get("type", "raw")), object)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ContractError(f"{module}: {key} is {type(value).__name__}, documented as {documented.get('type')}")

@@ -1,0 +1,263 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What each Windows module does to the stand-in host, written from the module's documentation.
+
+Each emulation takes the host, the validated arguments and check mode, changes the host the
+way the real module changes a Windows host (nothing in check mode), and answers the module's
+documented result. :func:`run_module` validates the arguments and the answer against the
+module's documentation (contract.py); a module with no emulation here is refused by name.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import json
+import shutil
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
+from typing import Any
+
+from .contract import ContractError, validate_arguments, validate_result
+from .host import HostPathError, WindowsHost
+
+Emulation = Callable[[WindowsHost, dict[str, Any], bool], dict[str, Any]]
+EMULATIONS: dict[str, Emulation] = {}
+CHECK_MODE: dict[str, bool] = {}
+BACKUP_FORMAT = 2
+CALLS: list[str] = []
+"""Every module the stand-in ran in this process, in order (for tests counting remote calls)."""
+
+
+class UnknownModuleError(ContractError):
+    """The stand-in has no emulation of this module: the test must not pass by accident."""
+
+
+def emulates(name: str, *, check_mode: bool = True) -> Callable[[Emulation], Emulation]:
+    def register(function: Emulation) -> Emulation:
+        EMULATIONS[name] = function
+        CHECK_MODE[name] = check_mode
+        return function
+
+    return register
+
+
+def run_module(host: WindowsHost, module: str, raw_args: dict[str, Any]) -> dict[str, Any]:
+    """The answer of one module call on the stand-in host, checked against the module's contract."""
+    if module not in EMULATIONS:
+        raise UnknownModuleError(f"the Windows stand-in does not implement {module}; add an emulation in tests/standin/modules.py")
+    CALLS.append(module)
+    check_mode = bool(raw_args.get("_ansible_check_mode"))
+    if check_mode and not CHECK_MODE[module]:
+        return {"changed": False, "skipped": True, "msg": f"remote module ({module}) does not support check mode"}
+    try:
+        args = validate_arguments(module, raw_args)
+    except ContractError as exc:
+        return {"failed": True, "changed": False, "msg": f"Unsupported parameters or values: {exc}"}
+    try:
+        result = EMULATIONS[module](host, args, check_mode)
+    except HostPathError as exc:
+        result = {"failed": True, "changed": False, "msg": str(exc)}
+    if not check_mode and not result.get("failed"):
+        host.save()
+    result.setdefault("changed", False)
+    validate_result(module, result)
+    return result
+
+
+# --- hardened.iis ------------------------------------------------------------------------------
+
+
+def _site_folders(host: WindowsHost, apphost: bytes) -> list[str]:
+    """Every virtual directory's physical path in applicationHost.config (read on its own, with ElementTree)."""
+    root = ElementTree.fromstring(apphost)
+    folders = []
+    for directory in root.iterfind("./system.applicationHost/sites/site/application/virtualDirectory"):
+        physical = directory.get("physicalPath")
+        if physical:
+            folders.append(host.expand(physical))
+    return folders
+
+
+@emulates("hardened.iis.iis_host_state")
+def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    windir = host.environment["windir"]
+    config = f"{windir}\\System32\\inetsrv\\config"
+    paths = [f"{config}\\applicationHost.config"]
+    schema = host.local(f"{config}\\schema")
+    if schema.is_dir():
+        paths += [f"{config}\\schema\\{p.name}" for p in sorted(schema.iterdir()) if p.suffix.casefold() == ".xml"]
+    framework = f"{windir}\\Microsoft.NET\\Framework64\\v4.0.30319\\Config"
+    paths += [f"{framework}\\machine.config", f"{framework}\\web.config"]
+    apphost = host.read(paths[0])
+    if args["include_web_configs"] and apphost is not None:
+        for folder in _site_folders(host, apphost):
+            local = host.local(folder)
+            if local.is_dir():
+                paths += sorted(host.windows_path(p) for p in local.rglob("*") if p.is_file() and p.name.casefold() == "web.config")
+    paths += list(args["extra_files"])
+    files, unreadable, seen = [], [], set()
+    for path in paths:
+        data = host.read(path)
+        if data is None or path.casefold() in seen:
+            continue
+        seen.add(path.casefold())
+        if len(data) > args["max_file_size"]:
+            unreadable.append({"path": path, "reason": f"larger than max_file_size ({len(data)} bytes)"})
+            continue
+        files.append({"path": path, "content": base64.b64encode(data).decode("ascii")})
+    state = json.loads(json.dumps(host.state, default=str))
+    state["collected_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    sources: list[dict[str, Any]] = []
+    if args["gather_updates"]:
+        sources = [{"source": s, "ok": True, "error": None} for s in ("hotfix", "msu", "history", "defender")]
+    else:
+        state.pop("updates", None)
+        state.pop("defender", None)
+    return {"changed": False, "state": state, "files": files, "unreadable": unreadable, "update_sources": sources}
+
+
+def _backup_root(host: WindowsHost, backup_dir: str) -> str:
+    return host.expand(backup_dir).rstrip("\\")
+
+
+def _wanted_registry(value: dict[str, Any]) -> dict[str, Any]:
+    if value["state"] == "absent":
+        return {"path": value["path"], "name": value["name"], "existed": False, "type": None, "value": None}
+    return {"path": value["path"], "name": value["name"], "existed": True, "type": value["type"], "value": value["value"]}
+
+
+def _registry_matches(host: WindowsHost, entry: dict[str, Any]) -> bool:
+    current = host.registry_entry(entry["path"], entry["name"])
+    if current["existed"] != entry["existed"]:
+        return False
+    return not entry["existed"] or (current["type"] == entry["type"] and json.dumps(current["value"]) == json.dumps(entry["value"]))
+
+
+def _set_registry(host: WindowsHost, entry: dict[str, Any]) -> None:
+    if entry["existed"]:
+        host.set_registry(entry["path"], entry["name"], entry["type"], entry["value"])
+    else:
+        host.delete_registry(entry["path"], entry["name"])
+
+
+def _restore_plan(host: WindowsHost, folder: str, manifest: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+    restore = [e for e in manifest["files"] if e["existed"] and host.sha256(e["path"]) != e["sha256"]]
+    remove = [e["path"] for e in manifest["files"] if not e["existed"] and host.read(e["path"]) is not None]
+    registry = [e for e in manifest["registry"] if not _registry_matches(host, e)]
+    return restore, remove, registry
+
+
+def _restore(host: WindowsHost, folder: str, plan: tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]) -> None:
+    restore, remove, registry = plan
+    for entry in restore:
+        host.write(entry["path"], host.local(f"{folder}\\{entry['copy'].replace('/', chr(92))}").read_bytes())
+    for path in remove:
+        host.remove(path)
+    for entry in registry:
+        _set_registry(host, entry)
+
+
+@emulates("hardened.iis.iis_apply")
+def iis_apply(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {"changed": False, "backup": None, "backup_path": None, "restored": False, "files": [], "registry": 0}
+    for change in args["files"]:
+        current = host.sha256(change["path"])
+        if current != change["before_sha256"]:
+            return result | {
+                "failed": True,
+                "msg": f"{change['path']} changed since the plan was made (SHA-256 {current}, the plan expected {change['before_sha256']}); nothing was written",
+            }
+    pending = [w for w in (_wanted_registry(v) for v in args["registry"]) if not _registry_matches(host, w)]
+    if not args["files"] and not pending:
+        return result
+    result["changed"] = True
+    if check_mode:
+        return result
+    root = _backup_root(host, args["backup_dir"])
+    backup_id = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = f"{root}\\{backup_id}"
+    files = []
+    for index, change in enumerate(args["files"]):
+        data = host.read(change["path"])
+        if data is None:
+            files.append({"path": change["path"], "existed": False, "sha256": None, "copy": None})
+            continue
+        host.write(f"{folder}\\files\\{index}.bak", data)
+        files.append({"path": change["path"], "existed": True, "sha256": hashlib.sha256(data).hexdigest(), "copy": f"files/{index}.bak"})
+    registry = [host.registry_entry(w["path"], w["name"]) for w in pending]
+    manifest = {"format": BACKUP_FORMAT, "id": backup_id, "created": datetime.datetime.now(datetime.UTC).isoformat(), "files": files, "registry": registry}
+    host.write(f"{folder}\\backup.json", json.dumps(manifest, indent=1).encode("utf-8"))
+    result.update(backup=backup_id, backup_path=folder)
+    for change in args["files"]:
+        host.write(change["path"], base64.b64decode(change["content"]))
+    for entry in pending:
+        _set_registry(host, entry)
+    failure = _validate(host, args) if args["validate"] else None
+    if failure:
+        _restore(host, folder, _restore_plan(host, folder, manifest))
+        return result | {"failed": True, "restored": True, "msg": f"Applying the plan failed ({failure}); every file and registry value was restored from '{folder}'"}
+    backups = sorted((p for p in host.local(root).iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)
+    for old in backups[args["backup_retention"] :]:
+        shutil.rmtree(old)
+    return result | {"files": [c["path"] for c in args["files"]], "registry": len(pending)}
+
+
+def _validate(host: WindowsHost, args: dict[str, Any]) -> str | None:
+    """What the IIS configuration API would say of the written files: each must be well-formed XML."""
+    for change in args["files"]:
+        try:
+            ElementTree.fromstring(host.read(change["path"]) or b"")
+        except ElementTree.ParseError as exc:
+            return f"{change['path']}: {exc}"
+    return None
+
+
+@emulates("hardened.iis.iis_restore")
+def iis_restore(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {"changed": False, "backup": args["backup"], "restored": [], "removed": [], "registry": 0}
+    backup = args["backup"]
+    folder = f"{_backup_root(host, args['backup_dir'])}\\{backup}" if "\\" not in backup else backup
+    raw = host.read(f"{folder}\\backup.json")
+    if raw is None:
+        return result | {"failed": True, "msg": f"Cannot use the backup '{folder}'; nothing was restored: backup.json is missing"}
+    manifest = json.loads(raw)
+    if manifest.get("format") != BACKUP_FORMAT:
+        return result | {"failed": True, "msg": f"Cannot use the backup '{folder}'; nothing was restored: format {manifest.get('format')}"}
+    for entry in manifest["files"]:
+        if entry["copy"] and host.read(f"{folder}\\{entry['copy'].replace('/', chr(92))}") is None:
+            return result | {"failed": True, "msg": f"Cannot use the backup '{folder}'; nothing was restored: '{entry['copy']}' is missing"}
+    plan = _restore_plan(host, folder, manifest)
+    restore, remove, registry = plan
+    result.update(restored=[e["path"] for e in restore], removed=remove, registry=len(registry), changed=bool(restore or remove or registry))
+    if result["changed"] and not check_mode:
+        _restore(host, folder, plan)
+    return result
+
+
+# --- ansible.windows ------------------------------------------------------------------------------
+
+
+@emulates("ansible.windows.win_ping")
+def win_ping(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    if args["data"] == "crash":
+        return {"failed": True, "changed": False, "msg": "boom"}  # as documented: data=crash makes win_ping fail
+    return {"changed": False, "ping": args["data"]}
+
+
+@emulates("ansible.windows.win_feature")
+def win_feature(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    wanted = "installed" if args["state"] == "present" else "absent"
+    results = []
+    for name in args["name"]:
+        current = host.feature(name)
+        if current is None and wanted == "installed":
+            return {"failed": True, "changed": False, "msg": f"Failed to find feature '{name}'", "reboot_required": False}
+        if current not in (None, wanted):
+            results.append({"id": len(results), "display_name": name, "message": [], "reboot_required": False, "skip_reason": "NoReboot", "success": True})
+            if not check_mode:
+                host.set_feature(name, wanted)
+    changed = bool(results)
+    return {"changed": changed, "exitcode": "Success" if changed else "NoChangeNeeded", "feature_result": results, "reboot_required": False}
