@@ -12,6 +12,7 @@ profiles. Paths compare without case, as on Windows; every path is confined to `
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -38,10 +39,17 @@ class WindowsHost:
         self.state: dict[str, Any] = yaml.safe_load((root / "state.yml").read_text(encoding="utf-8")) or {}
         extra = root / "standin.yml"
         self.extra: dict[str, Any] = (yaml.safe_load(extra.read_text(encoding="utf-8")) if extra.is_file() else None) or {}
+        self._loaded = self._fingerprint()
+
+    def _fingerprint(self) -> str:
+        return json.dumps([self.state, self.extra], sort_keys=True, default=str)
 
     # --- persistence -----------------------------------------------------------------------
 
     def save(self) -> None:
+        """Write state.yml and standin.yml back, only when a module changed them (a read leaves their bytes)."""
+        if self._fingerprint() == self._loaded:
+            return
         (self.root / "state.yml").write_text("---\n" + yaml.safe_dump(self.state, sort_keys=False, allow_unicode=True), encoding="utf-8")
         (self.root / "standin.yml").write_text("---\n" + yaml.safe_dump(self.extra, sort_keys=False, allow_unicode=True), encoding="utf-8")
 

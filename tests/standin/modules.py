@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import encode_rows, glob_pattern
+
 from .contract import ContractError, validate_arguments, validate_result
 from .host import HostPathError, WindowsHost
 
@@ -261,3 +263,46 @@ def win_feature(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> di
                 host.set_feature(name, wanted)
     changed = bool(results)
     return {"changed": changed, "exitcode": "Success" if changed else "NoChangeNeeded", "feature_result": results, "reboot_required": False}
+
+
+@emulates("hardened.iis.win_integrity_capture")
+def win_integrity_capture(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    """Rows ``[path, type, size, mtime_ns, hash, attributes, owner, acl, target]`` of every entry under the roots."""
+    if args["algorithm"] == "blake2b":
+        return {"failed": True, "changed": False, "msg": "algorithm blake2b: .NET has no BLAKE2"}
+    excluded = glob_pattern([host.expand(e) for e in args["exclude"]], case_insensitive=True)
+    rows: list[list[Any]] = []
+    unreadable = []
+    stats = {"files": 0, "directories": 0, "bytes_hashed": 0, "hashed": 0, "reused": 0, "seconds": 0.0}
+    roots = [host.expand(r).rstrip("\\") for r in args["roots"]]
+    for root in roots:
+        local = host.local(root)
+        if not local.exists():
+            unreadable.append({"path": root, "reason": "not found"})
+            continue
+        for path in [local, *sorted(local.rglob("*"))] if local.is_dir() else [local]:
+            windows = host.windows_path(path)
+            if excluded is not None and excluded.search(windows.replace("\\", "/")):
+                continue
+            info = path.stat()
+            if path.is_dir():
+                stats["directories"] += 1
+                rows.append([windows, "directory", 0, info.st_mtime_ns, None, "D", "BUILTIN\\Administrators", "standin-acl", None])
+                continue
+            data = path.read_bytes()
+            stats["files"] += 1
+            stats["hashed"] += 1
+            stats["bytes_hashed"] += len(data)
+            digest = hashlib.new(args["algorithm"], data).hexdigest()
+            rows.append([windows, "file", len(data), info.st_mtime_ns, digest, "A", "BUILTIN\\Administrators", "standin-acl", None])
+    manifest = {
+        "format": "hardened.iis/manifest/v1",
+        "platform": "windows",
+        "algorithm": args["algorithm"],
+        "case_insensitive": True,
+        "roots": roots,
+        "exclude": list(args["exclude"]),
+        "count": len(rows),
+        "rows_gz": encode_rows(rows),
+    }
+    return {"changed": False, "manifest": manifest, "unreadable": unreadable[: args["max_unreadable"]], "unreadable_count": len(unreadable), "stats": stats}
