@@ -18,7 +18,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate impor
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, probes_of
 
 ARGUMENT_SPEC: dict[str, Any] = {**BASELINE_ARGUMENTS, "host_state": {"type": "dict"}, "today": {"type": "str"}}
 
@@ -32,7 +32,7 @@ class ActionModule(ControllerAction):
             rules = catalog.select(args["rules"], args["skip_rules"])
             exceptions = rule_exceptions(args, {r.id for r in catalog.rules})
             today = datetime.date.fromisoformat(args["today"]) if args["today"] else datetime.date.today()
-            state = target.gather(updates=False)
+            state = target.gather(updates=False, probes=probes_of(rules))
             findings = audit_findings(state, rules, args["params"], exceptions, today)
         except (CatalogError, HostStateError, ConfigError, TargetError, ValueError) as exc:
             result.update(failed=True, msg=f"audit of {host}: {exc}")

@@ -16,7 +16,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, probes_of
 
 ARGUMENT_SPEC: dict[str, Any] = {
     **BASELINE_ARGUMENTS,
@@ -48,14 +48,14 @@ class ActionModule(ControllerAction):
             today = datetime.date.today()
             target = self.target(args, task_vars, host)
             check_mode = bool(self._task.check_mode)
-            state = target.gather(updates=False)
+            state = target.gather(updates=False, probes=probes_of(rules))
             plan = plan_host(state, rules, args["params"], exceptions, today)
             originals = {c.path: state.files.read(c.path) for c in plan.files}
             # Check mode runs the apply too: it compares every file with the plan's pre-image and writes nothing.
             applied = target.apply(plan, check_mode=check_mode, retention=args["backup_retention"])
             after = plan.expected
             if applied.changed and not check_mode:
-                after = audit_findings(target.gather(updates=False), rules, args["params"], exceptions, today)
+                after = audit_findings(target.gather(updates=False, probes=probes_of(rules)), rules, args["params"], exceptions, today)
         except ManagementSafetyError as exc:
             result.update(failed=True, msg=f"harden of {host}: refused: {exc}; nothing was changed")
             return result

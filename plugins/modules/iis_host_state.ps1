@@ -31,6 +31,7 @@ $spec = @{
         extra_files = @{ type = 'list'; elements = 'path'; default = @() }
         include_web_configs = @{ type = 'bool'; default = $true }
         max_file_size = @{ type = 'int'; default = 33554432 }
+        probe_paths = @{ type = 'list'; elements = 'str'; default = @() }
         gather_updates = @{ type = 'bool'; default = $true }
     }
     supports_check_mode = $true
@@ -119,6 +120,43 @@ if ($module.Params.include_web_configs -and (Test-Path -LiteralPath $apphost)) {
 }
 foreach ($extra in $module.Params.extra_files) {
     Add-HostFile -Path $extra
+}
+
+# Existence of the files and folders the rules check (probe_paths), {site_root} once per site.
+$probes = [System.Collections.Generic.List[Object]]@()
+if ($module.Params.probe_paths.Count -gt 0) {
+    $siteRoots = [System.Collections.Generic.List[String]]@()
+    if (Test-Path -LiteralPath $apphost) {
+        try {
+            [xml]$sitesDocument = [System.IO.File]::ReadAllText($apphost)
+            foreach ($site in $sitesDocument.SelectNodes('/configuration/system.applicationHost/sites/site')) {
+                $rootDirectory = $site.SelectSingleNode("application[@path='/']/virtualDirectory[@path='/']")
+                if ($null -ne $rootDirectory) {
+                    $siteRoots.Add([Environment]::ExpandEnvironmentVariables($rootDirectory.GetAttribute('physicalPath')))
+                }
+            }
+        }
+        catch {
+            $module.Warn("Could not list the sites' root folders for probe_paths: $($_.Exception.Message)")
+        }
+    }
+    foreach ($probe in $module.Params.probe_paths) {
+        $expanded = [Environment]::ExpandEnvironmentVariables($probe)
+        $candidates = @($expanded)
+        if ($expanded.Contains('{site_root}')) {
+            $candidates = @(foreach ($siteRoot in $siteRoots) { $expanded.Replace('{site_root}', $siteRoot) })
+        }
+        foreach ($candidate in $candidates) {
+            $kind = $null
+            if (Test-Path -LiteralPath $candidate -PathType Container) {
+                $kind = 'directory'
+            }
+            elseif (Test-Path -LiteralPath $candidate -PathType Leaf) {
+                $kind = 'file'
+            }
+            $probes.Add(@{ path = $candidate; exists = ($null -ne $kind); kind = $kind })
+        }
+    }
 }
 
 $registry = @{}
@@ -403,4 +441,5 @@ if ($module.Params.gather_updates) {
 $module.Result.update_sources = $updateSources
 $module.Result.files = $files
 $module.Result.unreadable = $unreadable
+$module.Result.probes = $probes
 $module.ExitJson()

@@ -48,6 +48,15 @@ options:
     description: Files larger than this many bytes are listed in RV(unreadable) instead of returned.
     type: int
     default: 33554432
+  probe_paths:
+    description:
+      - Files and folders whose existence to report in RV(probes), without reading them; the paths the rules'
+        file checks look at (P(hardened.iis.audit#module) and P(hardened.iis.harden#module) pass them).
+      - Environment variables (C(%windir%)) are expanded; C({site_root}) stands for each site's root folder, one
+        probe per site.
+    type: list
+    elements: str
+    default: []
   gather_updates:
     description:
       - Whether to read the installed updates (RV(state.updates)) and Microsoft Defender's state
@@ -149,6 +158,12 @@ unreadable:
   returned: always
   type: list
   elements: dict
+probes:
+  description: For each path of O(probe_paths) (expanded, one per site for C({site_root})), whether it exists and what it is.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: C:\Windows\web\printers, exists: false, kind: null}, {path: C:\inetpub\wwwroot\iisstart.htm, exists: true, kind: file}]
 update_sources:
   description:
     - Each source of RV(state.updates) and RV(state.defender) that was read (C(hotfix), C(msu),

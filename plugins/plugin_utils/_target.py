@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, load_snapshot, state_from_gather
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import Templar, snapshot_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot, restore_backup
@@ -84,8 +85,8 @@ class Target(ABC):
         """Module calls made on the host so far."""
 
     @abstractmethod
-    def gather(self, *, updates: bool = True, web_configs: bool = True) -> HostState:
-        """The host's state, read now."""
+    def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
+        """The host's state, read now; ``probes``: paths whose existence the rules check (``{site_root}`` for each site's root)."""
 
     @abstractmethod
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
@@ -103,7 +104,7 @@ class SnapshotTarget(Target):
         super().__init__(host)
         self.root = root
 
-    def gather(self, *, updates: bool = True, web_configs: bool = True) -> HostState:
+    def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
         return load_snapshot(self.root, self.host)
 
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
@@ -124,7 +125,7 @@ class GatheredTarget(Target):
         super().__init__(host)
         self.result = result
 
-    def gather(self, *, updates: bool = True, web_configs: bool = True) -> HostState:
+    def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
         return state_from_gather(self.result, self.host)
 
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
@@ -150,9 +151,12 @@ class LiveTarget(Target):
             raise ApplyError(message, restored=bool(result.get("restored")), backup=result.get("backup"))
         return result
 
-    def gather(self, *, updates: bool = True, web_configs: bool = True) -> HostState:
+    def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
+        arguments: dict[str, Any] = {"gather_updates": updates, "include_web_configs": web_configs}
+        if probes:
+            arguments["probe_paths"] = sorted(set(probes))
         try:
-            result = self.call(GATHER, {"gather_updates": updates, "include_web_configs": web_configs})
+            result = self.call(GATHER, arguments)
         except ApplyError as exc:
             raise TargetError(f"gathering the host state failed: {exc}") from None
         return state_from_gather(result, self.host)
@@ -173,6 +177,11 @@ class LiveTarget(Target):
         result = self.call(RESTORE, {"backup": backup})
         restored, removed = list(result.get("restored") or []), list(result.get("removed") or [])
         return RestoreOutcome(str(result.get("backup") or backup), restored, removed, int(result.get("registry") or 0))
+
+
+def probes_of(rules: tuple[Rule, ...]) -> tuple[str, ...]:
+    """The paths the rules' file checks look at, for a live gather to probe."""
+    return tuple(str(r.check.spec["path"]) for r in rules if r.check.kind == "file" and "path" in r.check.spec)
 
 
 def target_for(host: str, args: dict[str, Any], task_vars: dict[str, Any], templar: Templar, execute: Execute) -> Target:

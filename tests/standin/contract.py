@@ -12,6 +12,8 @@ gives must hold only documented RETURN keys, with every ``returned: always`` key
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +30,25 @@ class ContractError(AssertionError):
     """A call or an answer that breaks the module's documented contract."""
 
 
+def _module_file(module: str) -> Path:
+    """The documentation file of a module: through Ansible's loader, else in the collection paths (plain pytest)."""
+    found = module_loader.find_plugin_with_context(module, mod_type=".py")
+    if found.resolved and found.plugin_resolved_path:
+        return Path(found.plugin_resolved_path).with_suffix(".py")
+    namespace, collection, name = module.split(".")
+    roots = [Path(p) for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p] + [Path(p) for p in sys.path if p]
+    for root in roots:
+        for base in (root / "ansible_collections", root):
+            candidate = base / namespace / collection / "plugins" / "modules" / f"{name}.py"
+            if candidate.is_file():
+                return candidate
+    raise ContractError(f"{module}: no such module is installed")
+
+
 @functools.cache
 def documentation(module: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(DOCUMENTATION, RETURN) of a module by its full name; a PowerShell module's come from its .py sidecar."""
-    found = module_loader.find_plugin_with_context(module, mod_type=".py")
-    if not found.resolved or not found.plugin_resolved_path:
-        found = module_loader.find_plugin_with_context(module)
-    if not found.resolved or not found.plugin_resolved_path:
-        raise ContractError(f"{module}: no such module is installed")
-    path = Path(found.plugin_resolved_path).with_suffix(".py")
+    path = _module_file(module)
     doc, _examples, returns, _metadata = get_docstring(str(path), fragment_loader, collection_name=".".join(module.split(".")[:2]))
     return doc or {}, returns or {}
 

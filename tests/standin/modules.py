@@ -83,6 +83,16 @@ def _site_folders(host: WindowsHost, apphost: bytes) -> list[str]:
     return folders
 
 
+def _site_roots(host: WindowsHost, apphost: bytes) -> list[str]:
+    """Each site's root folder (the root virtual directory of its root application)."""
+    roots = []
+    for site in ElementTree.fromstring(apphost).iterfind("./system.applicationHost/sites/site"):
+        directory = site.find("./application[@path='/']/virtualDirectory[@path='/']")
+        if directory is not None and directory.get("physicalPath"):
+            roots.append(host.expand(str(directory.get("physicalPath"))))
+    return roots
+
+
 @emulates("hardened.iis.iis_host_state")
 def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     windir = host.environment["windir"]
@@ -110,6 +120,14 @@ def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) ->
             unreadable.append({"path": path, "reason": f"larger than max_file_size ({len(data)} bytes)"})
             continue
         files.append({"path": path, "content": base64.b64encode(data).decode("ascii")})
+    probes = []
+    site_roots = _site_roots(host, apphost) if apphost is not None else []
+    for probe in args["probe_paths"]:
+        expanded = host.expand(probe)
+        for candidate in [expanded.replace("{site_root}", r) for r in site_roots] if "{site_root}" in expanded else [expanded]:
+            local = host.local(candidate)
+            kind = "directory" if local.is_dir() else "file" if local.is_file() else None
+            probes.append({"path": candidate, "exists": kind is not None, "kind": kind})
     state = json.loads(json.dumps(host.state, default=str))
     state["collected_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     sources: list[dict[str, Any]] = []
@@ -118,7 +136,7 @@ def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) ->
     else:
         state.pop("updates", None)
         state.pop("defender", None)
-    return {"changed": False, "state": state, "files": files, "unreadable": unreadable, "update_sources": sources}
+    return {"changed": False, "state": state, "files": files, "unreadable": unreadable, "probes": probes, "update_sources": sources}
 
 
 def _backup_root(host: WindowsHost, backup_dir: str) -> str:
@@ -200,7 +218,11 @@ def iis_apply(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict
     failure = _validate(host, args) if args["validate"] else None
     if failure:
         _restore(host, folder, _restore_plan(host, folder, manifest))
-        return result | {"failed": True, "restored": True, "msg": f"Applying the plan failed ({failure}); every file and registry value was restored from '{folder}'"}
+        return result | {
+            "failed": True,
+            "restored": True,
+            "msg": f"Applying the plan failed ({failure}); every file and registry value was restored from '{folder}'",
+        }
     backups = sorted((p for p in host.local(root).iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)
     for old in backups[args["backup_retention"] :]:
         shutil.rmtree(old)

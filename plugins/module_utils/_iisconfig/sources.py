@@ -81,8 +81,10 @@ class FileSource(Protocol):
 class MemoryFiles:
     """Files held in memory, for tests and for host state received from a gather."""
 
-    def __init__(self, files: dict[str, bytes]) -> None:
+    def __init__(self, files: dict[str, bytes], present: set[str] | None = None) -> None:
         self._files = {normalize(k).casefold(): (normalize(k), v) for k, v in files.items()}
+        self._present = {normalize(p).casefold() for p in present or ()}
+        """Paths known to exist whose content was not read (a gather's probes of files and folders)."""
 
     def read(self, path: str) -> bytes | None:
         found = self._files.get(normalize(path).casefold())
@@ -90,7 +92,7 @@ class MemoryFiles:
 
     def exists(self, path: str) -> bool:
         key = normalize(path).casefold()
-        return key in self._files or any(k.startswith(key + "\\") for k in self._files)
+        return key in self._files or key in self._present or any(k.startswith(key + "\\") for k in self._files)
 
     def find(self, folder: str, name: str) -> list[str]:
         prefix = normalize(folder).casefold() + "\\"

@@ -152,9 +152,21 @@ def gathered_files(result: dict[str, Any], host: str) -> dict[str, bytes]:
     return files
 
 
+def probed_paths(result: dict[str, Any], host: str) -> set[str]:
+    """The paths a gather found to exist among those it was asked to probe (``probe_paths``)."""
+    present = set()
+    for index, probe in enumerate(result.get("probes") or []):
+        if not isinstance(probe, dict) or not isinstance(probe.get("path"), str) or not isinstance(probe.get("exists"), bool):
+            raise HostStateError(f"{host}: gather result probes[{index}] needs 'path' (text) and 'exists' (true or false)")
+        if probe["exists"]:
+            present.add(probe["path"])
+    return present
+
+
 def state_from_gather(result: dict[str, Any], host: str) -> HostState:
-    """Host state from the result of hardened.iis.iis_host_state (files inline, base64)."""
-    return state_from_document(result.get("state") or {}, MemoryFiles(gathered_files(result, host)), f"{host} (gathered)", host)
+    """Host state from the result of hardened.iis.iis_host_state (files inline, base64; probed paths that exist)."""
+    files = MemoryFiles(gathered_files(result, host), probed_paths(result, host))
+    return state_from_document(result.get("state") or {}, files, f"{host} (gathered)", host)
 
 
 def load_snapshot(directory: str | Path, name: str | None = None) -> HostState:

@@ -1,0 +1,67 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""hardened.iis.audit on a live host: it gathers by itself, once, and keys everything by the inventory name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible.errors import AnsibleConnectionFailure
+
+from ansible_collections.hardened.iis.plugins.action.audit import ActionModule
+
+from .conftest import LAB, Runner
+
+Standin = Callable[[str], tuple[Runner, Path]]
+
+
+def test_a_live_host_is_gathered_in_one_call_and_audited_like_its_snapshot(standin: Standin) -> None:
+    runner, _root = standin("web01")
+    live = runner.run(ActionModule, {"today": "2026-11-22"})
+    offline = Runner(None).run(ActionModule, {"today": "2026-11-22", "snapshot": str(LAB / "web01")})
+
+    assert runner.calls == ["hardened.iis.iis_host_state"]
+    assert (live["target"], live["remote_calls"], offline["target"]) == ("live", 1, "snapshot")
+    assert not live.get("failed"), live.get("msg")
+    # File checks too (the start page, the Internet Printing folder): the gather probes the paths the rules check.
+    assert [(f["rule_id"], f["scope"], f["status"], f["evidence"]["actual"]) for f in live["findings"]] == [
+        (f["rule_id"], f["scope"], f["status"], f["evidence"]["actual"]) for f in offline["findings"]
+    ]
+
+
+def test_the_inventory_name_is_the_key_and_the_reported_name_a_fact(standin: Standin) -> None:
+    runner, root = standin("web01")
+    state = yaml.safe_load((root / "state.yml").read_text(encoding="utf-8"))
+    state["host"] = "WIN-8F3K2Q"
+    (root / "state.yml").write_text(yaml.safe_dump(state), encoding="utf-8")
+
+    result = runner.run(ActionModule, {}, host="shop-prod-1")
+
+    assert {f["host"] for f in result["findings"]} == {"shop-prod-1"}
+    assert result["reported_name"] == "WIN-8F3K2Q"
+
+
+def test_an_unreachable_host_is_left_to_ansible_as_unreachable() -> None:
+    runner = Runner(Path("/nonexistent"))
+
+    def refuse(module: str) -> None:
+        raise AnsibleConnectionFailure("ssl: HTTPSConnectionPool(host='127.0.0.1', port=1): Max retries exceeded")
+
+    runner.before_call = refuse
+    with pytest.raises(AnsibleConnectionFailure, match="Max retries exceeded"):
+        runner.run(ActionModule, {})
+
+
+def test_a_failing_gather_is_named(standin: Standin) -> None:
+    runner, root = standin("web01")
+    (root / "state.yml").write_text("features: {Web-Server: maybe}\n", encoding="utf-8")
+
+    result: dict[str, Any] = runner.run(ActionModule, {})
+
+    assert result["failed"]
+    assert "audit of web01" in result["msg"] and "features['Web-Server'] must be one of installed, absent" in result["msg"]
