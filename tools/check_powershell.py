@@ -9,7 +9,9 @@ any syntax error is reported with its line and column. Modules under
 Ansible.Basic``), must not write to the host console (``Write-Host``), whose
 output corrupts a module's JSON result, and their ``$spec`` must match the options
 documented in their Python sidecar (type, required, default, choices, elements,
-aliases, no_log, and check mode support).
+aliases, no_log, and check mode support); every result key it sets (``$module.Result.<key>``,
+read from the syntax tree) must be documented in the sidecar's RETURN, and every RETURN key
+documented as ``returned: always`` must be set.
 
 The grammar is more lenient than PowerShell in places (it accepts a ``try`` without
 ``catch`` or ``finally``, for one), so a clean parse is necessary, not sufficient.
@@ -132,14 +134,68 @@ def module_spec(source: bytes) -> dict[str, Any] | None:
     return None
 
 
-def documented(sidecar: Path) -> dict[str, Any]:
-    """The DOCUMENTATION of a module's Python sidecar."""
+def documented(sidecar: Path, name: str = "DOCUMENTATION") -> dict[str, Any]:
+    """The DOCUMENTATION (or RETURN) of a module's Python sidecar."""
     tree = ast.parse(sidecar.read_text(encoding="utf-8"))
     for statement in tree.body:
-        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in statement.targets):
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
             data = yaml.safe_load(ast.literal_eval(statement.value))
             return data if isinstance(data, dict) else {}
     return {}
+
+
+# Result keys Ansible.Basic and the executor add to every module's result.
+COMMON_RESULT_KEYS = {"changed", "failed", "msg", "skipped", "invocation", "warnings", "deprecations", "diff", "exception", "rc"}
+
+
+def result_keys(source: bytes) -> dict[str, int]:
+    """Every top-level key a module sets with ``$module.Result.<key> = ...`` (read from the syntax tree), with its first line."""
+    keys: dict[str, int] = {}
+    stack = [_PARSER.parse(source).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "left_assignment_expression":
+            stack.extend(_result_accesses(node))
+            continue
+        if node.type == "member_access" and node.parent is not None and node.parent.type == "member_access":
+            base = node.children[0]
+            member = node.children[-1]
+            key_node = node.parent.children[-1]
+            if base.type == "variable" and _text(base).lower() == "$module" and _text(member).lower() == "result" and key_node.type == "member_name":
+                keys.setdefault(_text(key_node), node.start_point[0] + 1)
+            continue
+        if node.type != "comment":
+            stack.extend(node.children)
+    return keys
+
+
+def _result_accesses(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The member accesses of an assignment's left side (where a result key is set)."""
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "member_access":
+            found.append(current)
+        stack.extend(current.children)
+    return found
+
+
+def result_problems(path: Path, source: bytes) -> list[Problem]:
+    """Keys a module sets but does not document in RETURN, and RETURN keys documented as always returned that it never sets."""
+    sidecar = path.with_suffix(".py")
+    if not sidecar.is_file():
+        return []
+    returns = documented(sidecar, "RETURN")
+    keys = result_keys(source)
+    problems = [
+        Problem(str(path), line, 1, f"$module.Result.{key} is set but not documented in the RETURN of {sidecar.name}")
+        for key, line in sorted(keys.items(), key=lambda item: item[1])
+        if key not in returns and key not in COMMON_RESULT_KEYS
+    ]
+    for key, entry in sorted(returns.items()):
+        if str((entry or {}).get("returned", "")).strip() == "always" and key not in keys:
+            problems.append(Problem(str(path), 1, 1, f"RETURN of {sidecar.name} documents {key!r} as returned always, but the module never sets $module.Result.{key}"))
+    return problems
 
 
 SPEC_FIELDS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
@@ -208,6 +264,7 @@ def check(paths: list[Path]) -> list[Problem]:
         if path.parent.name == "modules" and path.suffix.lower() == ".ps1":
             problems.extend(module_problems(path, source))
             problems.extend(spec_problems(path, source))
+            problems.extend(result_problems(path, source))
     return problems
 
 

@@ -186,10 +186,9 @@ def iis_apply(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict
     for change in args["files"]:
         current = host.sha256(change["path"])
         if current != change["before_sha256"]:
-            return result | {
-                "failed": True,
-                "msg": f"{change['path']} changed since the plan was made (SHA-256 {current}, the plan expected {change['before_sha256']}); nothing was written",
-            }
+            expected = change["before_sha256"]
+            message = f"{change['path']} changed since the plan was made (SHA-256 {current}, the plan expected {expected}); nothing was written"
+            return result | {"failed": True, "msg": message}
     pending = [w for w in (_wanted_registry(v) for v in args["registry"]) if not _registry_matches(host, w)]
     if not args["files"] and not pending:
         return result

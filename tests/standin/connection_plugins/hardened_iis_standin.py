@@ -5,6 +5,21 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleConnectionFailure, AnsibleError
+from ansible.plugins.connection import ConnectionBase
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from standin.host import WindowsHost
+from standin.modules import run_module
+
 DOCUMENTATION = r"""
 name: hardened_iis_standin
 short_description: A Windows host stand-in for the hardened.iis tests
@@ -29,21 +44,6 @@ options:
     vars:
       - name: hardened_iis_standin_unreachable
 """
-
-import base64
-import json
-import re
-import sys
-from pathlib import Path
-from typing import Any
-
-from ansible.errors import AnsibleConnectionFailure, AnsibleError
-from ansible.plugins.connection import ConnectionBase
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from standin.host import WindowsHost  # noqa: E402
-from standin.modules import run_module  # noqa: E402
 
 _SEPARATOR = b"\n\0\0\0\0\n"
 _ENCODED = re.compile(r"-EncodedCommand\s+(\S+)")

@@ -34,6 +34,8 @@ def test_a_broken_module_is_reported_with_lines() -> None:
 def test_spec_and_documentation_drift_is_reported() -> None:
     problems = sorted(p.message for p in checker.check([FIXTURES / "modules" / "drift_module.ps1"]))
     assert problems == [
+        "$module.Result.attempts is set but not documented in the RETURN of drift_module.py",
+        "RETURN of drift_module.py documents 'elapsed' as returned always, but the module never sets $module.Result.elapsed",
         "option 'mode': choices is ['fast', 'safe'] in $spec but ['fast', 'safe', 'reckless'] in drift_module.py",
         "option 'name': required is True in $spec but False in drift_module.py",
         "option 'password' is in $spec but not documented in drift_module.py",
@@ -43,6 +45,11 @@ def test_spec_and_documentation_drift_is_reported() -> None:
         "option 'timeout' is documented but not in $spec",
         "supports_check_mode is True but the documented check_mode support is 'none'",
     ]
+
+
+def test_the_result_keys_of_a_module_are_read_from_its_syntax_tree() -> None:
+    keys = checker.result_keys((ROOT / "plugins" / "modules" / "iis_apply.ps1").read_bytes())
+    assert set(keys) == {"changed", "backup", "backup_path", "restored", "files", "registry"}
 
 
 def test_the_spec_of_a_module_is_read_as_data() -> None:
