@@ -8,28 +8,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ansible.plugins.action import ActionBase
-
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot import snapshot_content, write_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, probes_of
 
-ARGUMENT_SPEC: dict[str, Any] = {"host_state": {"type": "dict", "required": True}, "dest": {"type": "path", "required": True}}
+ARGUMENT_SPEC: dict[str, Any] = {"host_state": {"type": "dict"}, "dest": {"type": "path", "required": True}}
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-
+class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
-        host = str((task_vars or {}).get("inventory_hostname", "localhost"))
+        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         try:
-            content = snapshot_content(args["host_state"], host)
-        except HostStateError as exc:
-            result.update(failed=True, msg=str(exc))
+            target = self.target(args, task_vars, host)
+            content = snapshot_content(target.collect(probes=probes_of(load_catalog(DEFAULT_CATALOG).rules)), host)
+        except (HostStateError, TargetError, CatalogError) as exc:
+            result.update(failed=True, msg=f"snapshot of {host}: {exc}")
             return result
         dest = Path(args["dest"])
         changed, manifest = write_snapshot(content, dest, check_mode=bool(self._task.check_mode))
-        result.update(changed=changed, dest=str(dest), files=len(content) - 1, manifest=manifest)
+        result.update(changed=changed, dest=str(dest), files=len(content) - 1, manifest=manifest, target=target.kind, remote_calls=target.calls)
         return result

@@ -64,6 +64,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+target:
+  description: How the host was reached - C(live) (module calls over its connection), C(snapshot) or C(gathered) (a given O(host_state)).
+  returned: always
+  type: str
+  sample: live
+remote_calls:
+  description: Module calls made on the host (one gather on a live host; none for a snapshot).
+  returned: always
+  type: int
+reported_name:
+  description: The computer name the host reported, when it differs from the inventory name (the findings are keyed by the inventory name).
+  returned: when it differs
+  type: str
 findings:
   description: One finding per rule and scope, in the shared findings format.
   returned: always

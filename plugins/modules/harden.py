@@ -68,6 +68,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+target:
+  description: How the host was reached - C(live) (module calls over its connection), C(snapshot) or C(gathered) (a given O(host_state)).
+  returned: always
+  type: str
+  sample: live
 plan:
   description: The plan (files with SHA-256 before and after and their diff, registry values, features, rules it fixes, findings it cannot fix).
   returned: always

@@ -18,8 +18,10 @@ author: hardened.iis maintainers (@hardened-iis)
 options:
   backup:
     description:
-      - What P(hardened.iis.harden#module) returned in C(backup) - a backup id for a snapshot host, the backup
-        folder on a live host.
+      - What P(hardened.iis.harden#module) returned in C(backup) - the backup's id (C(20261206T041500123456Z)), on a
+        snapshot host and on a live host alike (a live host also takes the backup folder's full path).
+      - The backup (C(backup.json), format 2, the same for both) records every file with its SHA-256 and every registry
+        value with its type. The restore compares first and writes only what differs, so a second rollback reports no change.
     type: str
     required: true
   snapshot:
@@ -59,6 +61,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+registry:
+  description: Registry values put back one by one (live hosts; a snapshot's registry is its C(state.yml), listed in RV(restored)).
+  returned: always
+  type: int
 backup:
   description: The backup restored from.
   returned: always

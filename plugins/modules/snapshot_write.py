@@ -8,17 +8,20 @@ module: snapshot_write
 short_description: Write a host's gathered state as a snapshot directory on the controller
 version_added: 0.1.0
 description:
-  - Writes the result of P(hardened.iis.iis_host_state#module) as a host snapshot, on the controller,
-    in O(dest) (C(files/) mirroring the host's drives, C(state.yml), and C(manifest.sha256) with the
-    SHA-256 of every file so that an evidence bundle can be shown untouched later).
+  - Writes a host's state as a host snapshot, on the controller, in O(dest) (C(files/) mirroring the host's
+    drives, C(state.yml), and C(manifest.sha256) with the SHA-256 of every file so that an evidence bundle
+    can be shown untouched later).
+  - Without O(host_state) the host is read here, through its target - a live host in one call of
+    P(hardened.iis.iis_host_state#module), which also probes the paths the rule catalog's file checks look at
+    (kept in C(state.yml) as C(present_paths), so an offline audit of the snapshot sees what the live audit saw);
+    a snapshot host is copied.
   - An existing snapshot in O(dest) is replaced only when its content differs; the host is not touched.
   - This is an action plugin; it runs on the controller.
 author: hardened.iis maintainers (@hardened-iis)
 options:
   host_state:
-    description: The registered result of P(hardened.iis.iis_host_state#module).
+    description: A registered result of P(hardened.iis.iis_host_state#module) to write instead of reading the host.
     type: dict
-    required: true
   dest:
     description: The snapshot directory to write (created when missing).
     type: path
@@ -39,17 +42,30 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Read the host and keep its state as evidence on the controller
+  hardened.iis.snapshot_write:
+    dest: "/evidence/{{ inventory_hostname }}"
+
 - name: Read the host's state
   hardened.iis.iis_host_state:
   register: gathered
 
-- name: Keep it as evidence on the controller
+- name: Write a gather result already read
   hardened.iis.snapshot_write:
     host_state: "{{ gathered }}"
     dest: "/evidence/{{ inventory_hostname }}"
 """
 
 RETURN = r"""
+target:
+  description: How the host was reached - C(live) (module calls over its connection), C(snapshot) or C(gathered) (a given O(host_state)).
+  returned: always
+  type: str
+  sample: live
+remote_calls:
+  description: Module calls made on the host (one gather on a live host; none for a snapshot).
+  returned: always
+  type: int
 dest:
   description: The snapshot directory.
   returned: always

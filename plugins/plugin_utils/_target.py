@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, load_snapshot, state_from_gather
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import Templar, snapshot_of
@@ -89,6 +91,10 @@ class Target(ABC):
         """The host's state, read now; ``probes``: paths whose existence the rules check (``{site_root}`` for each site's root)."""
 
     @abstractmethod
+    def collect(self, *, probes: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Everything a snapshot keeps of the host, as a hardened.iis.iis_host_state result (files inline)."""
+
+    @abstractmethod
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
         """Carry out a plan: compare and swap, backup, write, validate, restore on failure (ApplyError)."""
 
@@ -106,6 +112,19 @@ class SnapshotTarget(Target):
 
     def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
         return load_snapshot(self.root, self.host)
+
+    def collect(self, *, probes: tuple[str, ...] = ()) -> dict[str, Any]:
+        files = self.root / "files"
+        listing = []
+        for path in sorted(p for p in files.rglob("*") if p.is_file()):
+            parts = path.relative_to(files).parts
+            listing.append({"path": parts[0] + ":\\" + "\\".join(parts[1:]), "content": base64.b64encode(path.read_bytes()).decode("ascii")})
+        state_file = self.root / "state.yml"
+        try:
+            state = yaml.safe_load(state_file.read_text(encoding="utf-8")) if state_file.is_file() else {}
+        except yaml.YAMLError as exc:
+            raise TargetError(f"{state_file}: not valid YAML: {exc}") from None
+        return {"changed": False, "state": state or {}, "files": listing, "unreadable": [], "probes": []}
 
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
         applied = apply_to_snapshot(self.root, plan, check_mode=check_mode, retention=retention)
@@ -127,6 +146,9 @@ class GatheredTarget(Target):
 
     def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
         return state_from_gather(self.result, self.host)
+
+    def collect(self, *, probes: tuple[str, ...] = ()) -> dict[str, Any]:
+        return self.result
 
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
         raise TargetError(f"{self.host}: a gather result (host_state) is read only; reach the host itself to change it")
@@ -160,6 +182,12 @@ class LiveTarget(Target):
         except ApplyError as exc:
             raise TargetError(f"gathering the host state failed: {exc}") from None
         return state_from_gather(result, self.host)
+
+    def collect(self, *, probes: tuple[str, ...] = ()) -> dict[str, Any]:
+        try:
+            return self.call(GATHER, {"probe_paths": sorted(set(probes))})
+        except ApplyError as exc:
+            raise TargetError(f"gathering the host state failed: {exc}") from None
 
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
         if plan.empty:

@@ -15,6 +15,7 @@ import base64
 import datetime
 import hashlib
 import json
+import os
 import shutil
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
@@ -29,6 +30,8 @@ Emulation = Callable[[WindowsHost, dict[str, Any], bool], dict[str, Any]]
 EMULATIONS: dict[str, Emulation] = {}
 CHECK_MODE: dict[str, bool] = {}
 BACKUP_FORMAT = 2
+FAULT = os.environ.get("HARDENED_IIS_STANDIN_FAULT", "")
+"""A fault to put into an emulation on purpose (tests of the tests): ``restore-keeps-current-type``."""
 CALLS: list[str] = []
 """Every module the stand-in ran in this process, in order (for tests counting remote calls)."""
 
@@ -172,6 +175,8 @@ def _restore_plan(host: WindowsHost, folder: str, manifest: dict[str, Any]) -> t
 
 def _restore(host: WindowsHost, folder: str, plan: tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]) -> None:
     restore, remove, registry = plan
+    if FAULT == "restore-keeps-current-type":  # a deliberately broken restore, to show the contract suite catches it
+        registry = [{**e, "type": host.registry_entry(e["path"], e["name"])["type"] or e["type"]} for e in registry]
     for entry in restore:
         host.write(entry["path"], host.local(f"{folder}\\{entry['copy'].replace('/', chr(92))}").read_bytes())
     for path in remove:
@@ -327,3 +332,46 @@ def win_integrity_capture(host: WindowsHost, args: dict[str, Any], check_mode: b
         "rows_gz": encode_rows(rows),
     }
     return {"changed": False, "manifest": manifest, "unreadable": unreadable[: args["max_unreadable"]], "unreadable_count": len(unreadable), "stats": stats}
+
+
+_REG_TYPES = {
+    "dword": "REG_DWORD",
+    "qword": "REG_QWORD",
+    "string": "REG_SZ",
+    "expandstring": "REG_EXPAND_SZ",
+    "multistring": "REG_MULTI_SZ",
+    "binary": "REG_BINARY",
+}
+
+
+@emulates("ansible.windows.win_reg_stat")
+def win_reg_stat(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    if not args["name"]:
+        return {"failed": True, "changed": False, "msg": "the stand-in reads one registry value at a time (give name)"}
+    entry = host.registry_entry(args["path"], args["name"])
+    if not entry["existed"]:
+        return {"changed": False, "exists": False}
+    return {"changed": False, "exists": True, "type": _REG_TYPES[entry["type"]], "value": entry["value"], "raw_value": entry["value"]}
+
+
+@emulates("ansible.windows.win_stat")
+def win_stat(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    local = host.local(args["path"])
+    if not local.exists():
+        return {"changed": False, "stat": {"exists": False}}
+    stat: dict[str, Any] = {
+        "exists": True,
+        "path": host.windows_path(local),
+        "filename": local.name,
+        "isdir": local.is_dir(),
+        "isreg": local.is_file(),
+        "islnk": False,
+        "isjunction": False,
+    }
+    if local.is_file():
+        stat["extension"] = local.suffix
+        if args["get_size"]:
+            stat["size"] = local.stat().st_size
+        if args["get_checksum"]:
+            stat["checksum"] = hashlib.new(args["checksum_algorithm"], local.read_bytes()).hexdigest()
+    return {"changed": False, "stat": stat}

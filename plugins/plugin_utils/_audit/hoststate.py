@@ -23,9 +23,23 @@ from typing import Any
 import yaml
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import IisConfiguration
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, MemoryFiles, SnapshotFiles
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, MemoryFiles, SnapshotFiles, normalize
 
-STATE_KEYS = ("host", "collected_at", "environment", "os", "iis", "registry", "features", "services", "updates", "defender", "processes", "listening_ports")
+STATE_KEYS = (
+    "host",
+    "collected_at",
+    "environment",
+    "os",
+    "iis",
+    "registry",
+    "features",
+    "services",
+    "updates",
+    "defender",
+    "processes",
+    "listening_ports",
+    "present_paths",
+)
 FEATURE_STATES = ("installed", "absent")
 
 
@@ -88,6 +102,26 @@ class HostState:
         return dict(found) if found is not None else None
 
 
+class PresentPaths:
+    """A host's files, plus paths known to exist whose content was not collected (``present_paths``)."""
+
+    def __init__(self, files: FileSource, present: list[str]) -> None:
+        self._files = files
+        self._present = {normalize(p).casefold() for p in present}
+
+    def read(self, path: str) -> bytes | None:
+        return self._files.read(path)
+
+    def list_dir(self, path: str) -> list[str]:
+        return self._files.list_dir(path)
+
+    def exists(self, path: str) -> bool:
+        return normalize(path).casefold() in self._present or self._files.exists(path)
+
+    def find(self, folder: str, name: str) -> list[str]:
+        return self._files.find(folder, name)
+
+
 def _check_mapping(value: Any, where: str) -> dict[str, Any]:
     if value is None:
         return {}
@@ -115,6 +149,11 @@ def state_from_document(document: Any, files: FileSource, source: str, default_n
     updates = data.get("updates") or []
     if not isinstance(updates, list):
         raise HostStateError(f"{source}: updates must be a list, not {type(updates).__name__}")
+    present = data.get("present_paths") or []
+    if not isinstance(present, list) or not all(isinstance(p, str) for p in present):
+        raise HostStateError(f"{source}: present_paths must be a list of paths")
+    if present:
+        files = PresentPaths(files, present)
     for key in ("processes", "listening_ports"):
         if not isinstance(data.get(key) or [], list):
             raise HostStateError(f"{source}: {key} must be a list, not {type(data[key]).__name__}")

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .hoststate import HostStateError, gathered_files, state_from_gather
+from .hoststate import HostStateError, gathered_files, probed_paths, state_from_gather
 
 MANIFEST = "manifest.sha256"
 _WINDOWS_PATH = re.compile(r"^([A-Za-z]):\\(.+)$")
@@ -39,8 +39,16 @@ def _relative(path: str, host: str) -> str:
 def snapshot_content(result: dict[str, Any], host: str) -> dict[str, bytes]:
     """The files of a snapshot (relative path -> bytes) for a gather result; checks it first."""
     state_from_gather(result, host)
-    content = {_relative(path, host): data for path, data in gathered_files(result, host).items()}
-    state = result.get("state") or {}
+    files = gathered_files(result, host)
+    content = {_relative(path, host): data for path, data in files.items()}
+    state = dict(result.get("state") or {})
+    # Paths the gather found (probes) but did not read: kept so an offline audit sees them exist.
+    collected = {p.casefold() for p in files}
+    present = sorted(p for p in probed_paths(result, host) | set(state.get("present_paths") or []) if p.casefold() not in collected)
+    for path in present:
+        _relative(path, host)
+    if present:
+        state["present_paths"] = present
     content["state.yml"] = ("---\n" + yaml.safe_dump(state, sort_keys=True, allow_unicode=True)).encode("utf-8")
     return content
 
