@@ -30,6 +30,8 @@ _TYPES = {"str": str, "int": int, "bool": bool, "list": list, "dict": dict, "flo
 KNOWN_DEVIATIONS = {
     ("ansible.windows.win_reg_stat", "value"): "documented as str; the module returns a DWORD as a number and a REG_MULTI_SZ as a list (its samples)",
     ("ansible.windows.win_reg_stat", "raw_value"): "documented as str; the module returns a list for REG_MULTI_SZ and REG_BINARY (its samples)",
+    ("ansible.windows.win_firewall", "profiles"): "documented as str; win_firewall.ps1 returns the profiles option as given (a list)",
+    ("ansible.windows.win_firewall", "state"): "documented as list; win_firewall.ps1 returns the state option as given (a string)",
 }
 
 
@@ -40,15 +42,14 @@ class ContractError(AssertionError):
 def _module_file(module: str) -> Path:
     """The documentation file of a module: through Ansible's loader, else in the collection paths (plain pytest)."""
     found = module_loader.find_plugin_with_context(module, mod_type=".py")
-    if found.resolved and found.plugin_resolved_path:
-        return Path(found.plugin_resolved_path).with_suffix(".py")
+    candidates = [Path(found.plugin_resolved_path)] if found.resolved and found.plugin_resolved_path else []
     namespace, collection, name = module.split(".")
     roots = [Path(p) for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p] + [Path(p) for p in sys.path if p]
-    for root in roots:
-        for base in (root / "ansible_collections", root):
-            candidate = base / namespace / collection / "plugins" / "modules" / f"{name}.py"
-            if candidate.is_file():
-                return candidate
+    candidates += [base / namespace / collection / "plugins" / "modules" / name for root in roots for base in (root / "ansible_collections", root)]
+    for candidate in candidates:
+        for sidecar in (candidate.with_suffix(".py"), candidate.with_suffix(".yml")):  # ansible.windows: .py; microsoft.iis: .yml
+            if sidecar.is_file():
+                return sidecar
     raise ContractError(f"{module}: no such module is installed")
 
 

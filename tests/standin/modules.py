@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import fnmatch
 import hashlib
 import json
 import os
@@ -375,3 +376,183 @@ def win_stat(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[
         if args["get_checksum"]:
             stat["checksum"] = hashlib.new(args["checksum_algorithm"], local.read_bytes()).hexdigest()
     return {"changed": False, "stat": stat}
+
+
+# --- firewall ---------------------------------------------------------------------------------------
+
+_PROFILES = ("Domain", "Private", "Public")
+
+
+def _firewall(host: WindowsHost) -> dict[str, Any]:
+    firewall: dict[str, Any] = host.extra.setdefault("firewall", {})
+    profiles = firewall.setdefault("profiles", {})
+    for name in _PROFILES:
+        profiles.setdefault(name, {"enabled": "True", "inbound": "Block", "outbound": "Allow"})
+    firewall.setdefault("rules", {})
+    return firewall
+
+
+@emulates("hardened.iis.firewall_profiles")
+def firewall_profiles(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    profiles = _firewall(host)["profiles"]
+    return {"changed": False, "profiles": [{"name": name, **profiles[name]} for name in _PROFILES]}
+
+
+@emulates("ansible.windows.win_firewall")
+def win_firewall(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    profiles = _firewall(host)["profiles"]
+    wanted: dict[str, str] = {}
+    if args["state"]:
+        wanted["enabled"] = "True" if args["state"] == "enabled" else "False"
+    for key in ("inbound", "outbound"):
+        action = args[f"{key}_action"]
+        if action:
+            wanted[key] = {"allow": "Allow", "block": "Block", "not_configured": "NotConfigured"}[action]
+    changed = False
+    for name in args["profiles"]:
+        if any(profiles[name].get(k) != v for k, v in wanted.items()):
+            changed = True
+            if not check_mode:
+                profiles[name].update(wanted)
+    return {"changed": changed, "enabled": wanted.get("enabled") == "True", "profiles": args["profiles"], "state": args["state"]}
+
+
+@emulates("community.windows.win_firewall_rule")
+def win_firewall_rule(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    rules = _firewall(host)["rules"]
+    name = args["name"]
+    if args["state"] == "absent":
+        if name in rules and not check_mode:
+            del rules[name]
+        return {"changed": name in rules or (check_mode and name in rules)}
+    wanted = {k: v for k, v in args.items() if k not in ("name", "state") and v is not None}
+    changed = rules.get(name) != wanted
+    if changed and not check_mode:
+        rules[name] = wanted
+    return {"changed": changed}
+
+
+# --- processes, files ---------------------------------------------------------------------------------
+
+
+@emulates("hardened.iis.host_processes")
+def host_processes(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    now = datetime.datetime.now(datetime.UTC).isoformat()
+    return {
+        "changed": False,
+        "collected_at": now,
+        "processes": list(host.state.get("processes") or []),
+        "listening_ports": list(host.state.get("listening_ports") or []),
+    }
+
+
+@emulates("ansible.windows.win_find")
+def win_find(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    """Files by glob pattern in the given folders (the options the collection uses: paths, patterns, recurse)."""
+    unsupported = [k for k in ("age", "size", "depth") if args[k] is not None] + (["use_regex"] if args["use_regex"] else [])
+    if unsupported or args["file_type"] != "file":
+        return {
+            "failed": True,
+            "changed": False,
+            "msg": f"the stand-in's win_find does not emulate {', '.join(unsupported) or 'file_type'}",
+            "examined": 0,
+            "matched": 0,
+        }
+    files, examined = [], 0
+    for folder in args["paths"]:
+        local = host.local(folder)
+        if not local.is_dir():
+            continue
+        for path in sorted(local.rglob("*") if args["recurse"] else local.iterdir()):
+            if not path.is_file():
+                continue
+            examined += 1
+            if args["patterns"] and not any(fnmatch.fnmatch(path.name.casefold(), p.casefold()) for p in args["patterns"]):
+                continue
+            info = path.stat()
+            entry: dict[str, Any] = {
+                "path": host.windows_path(path),
+                "filename": path.name,
+                "extension": path.suffix,
+                "size": info.st_size,
+                "lastwritetime": info.st_mtime,
+                "creationtime": info.st_mtime,
+                "isdir": False,
+                "exists": True,
+            }
+            if args["get_checksum"]:
+                entry["checksum"] = hashlib.new(args["checksum_algorithm"], path.read_bytes()).hexdigest()
+            files.append(entry)
+    return {"changed": False, "examined": examined, "matched": len(files), "files": files}
+
+
+# --- microsoft.iis: the runtime state of sites and application pools ----------------------------------
+
+
+def _apphost(host: WindowsHost) -> ElementTree.Element:
+    data = host.read(f"{host.environment['windir']}\\System32\\inetsrv\\config\\applicationHost.config")
+    if data is None:
+        raise HostPathError("applicationHost.config is missing: IIS is not installed")
+    return ElementTree.fromstring(data)
+
+
+def _runtime(host: WindowsHost, kind: str) -> dict[str, str]:
+    runtime: dict[str, str] = host.extra.setdefault("runtime", {}).setdefault(kind, {})
+    return runtime
+
+
+@emulates("microsoft.iis.website_info")
+def website_info(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    sites = []
+    for site in _apphost(host).iterfind("./system.applicationHost/sites/site"):
+        name = str(site.get("name"))
+        if args["name"] and name.casefold() != args["name"].casefold():
+            continue
+        root = site.find("./application[@path='/']")
+        directory = site.find("./application[@path='/']/virtualDirectory[@path='/']")
+        sites.append(
+            {
+                "name": name,
+                "site_id": site.get("id"),
+                "state": _runtime(host, "sites").get(name, "Started"),
+                "application_pool": root.get("applicationPool", "DefaultAppPool") if root is not None else None,
+                "physical_path": directory.get("physicalPath") if directory is not None else None,
+                "bindings": [b.attrib for b in site.iterfind("./bindings/binding")],
+            }
+        )
+    return {"changed": False, "exists": bool(sites), "site": sites}
+
+
+@emulates("microsoft.iis.web_app_pool_info")
+def web_app_pool_info(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    pools = []
+    for pool in _apphost(host).iterfind("./system.applicationHost/applicationPools/add"):
+        name = str(pool.get("name"))
+        if args["name"] and name.casefold() != args["name"].casefold():
+            continue
+        pools.append({"name": name, "attributes": {**pool.attrib, "state": _runtime(host, "app_pools").get(name, "Started")}})
+    return {"changed": False, "exists": bool(pools), "app_pools": pools}
+
+
+def _set_runtime(host: WindowsHost, kind: str, name: str, state: str, check_mode: bool, known: list[str]) -> dict[str, Any]:
+    if state not in ("started", "stopped"):
+        return {"failed": True, "changed": False, "msg": f"the stand-in emulates state started and stopped only, not {state}"}
+    if name not in known:
+        return {"failed": True, "changed": False, "msg": f"{name}: no such {'site' if kind == 'sites' else 'application pool'} in applicationHost.config"}
+    wanted = state.capitalize()
+    changed = _runtime(host, kind).get(name, "Started") != wanted
+    if changed and not check_mode:
+        _runtime(host, kind)[name] = wanted
+    return {"changed": changed}
+
+
+@emulates("microsoft.iis.website")
+def website(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    known = [str(s.get("name")) for s in _apphost(host).iterfind("./system.applicationHost/sites/site")]
+    return _set_runtime(host, "sites", args["name"], args["state"], check_mode, known)
+
+
+@emulates("microsoft.iis.web_app_pool")
+def web_app_pool(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    known = [str(p.get("name")) for p in _apphost(host).iterfind("./system.applicationHost/applicationPools/add")]
+    return _set_runtime(host, "app_pools", args["name"], args["state"], check_mode, known)

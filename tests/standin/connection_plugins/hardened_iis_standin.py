@@ -120,7 +120,13 @@ class Connection(ConnectionBase):
         raise AnsibleError(f"the Windows stand-in does not copy files to the host ({in_path} -> {out_path}): no emulation of that step")
 
     def fetch_file(self, in_path: str, out_path: str) -> None:
-        raise AnsibleError(f"the Windows stand-in does not fetch files from the host ({in_path}): no emulation of that step")
+        """Copy a file of the host to the controller, as WinRM's fetch does."""
+        super().fetch_file(in_path, out_path)
+        data = self._host().read(in_path)
+        if data is None:
+            raise AnsibleError(f"file or module does not exist: {in_path}")
+        Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(out_path).write_bytes(data)
 
     def close(self) -> None:
         self._connected = False
