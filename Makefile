@@ -25,7 +25,7 @@ export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv link system-deps demo test lint ruff mypy yamllint ansible-lint changelog-lint sanity unit molecule benchmark clean
+.PHONY: help venv link build-deps system-deps demo test lint ruff mypy yamllint ansible-lint changelog-lint sanity unit molecule benchmark clean
 
 help:
 	@echo "make demo   - audit the lab hosts (a scratch copy) and show scores, worst failures and evidence"
@@ -35,7 +35,19 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt constraints.txt | $(BIN)/python
+# Debian packages some pinned Python packages build against: Kerberos headers and krb5-config for
+# pykerberos, gssapi and krb5 (the WinRM and PSRP Kerberos transports). Installed when missing and
+# running as root; otherwise the command to run is printed and the install below fails naming them.
+BUILD_PACKAGES := libkrb5-dev
+build-deps:
+	@missing=$$(for package in $(BUILD_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian packages to build with: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "missing Debian packages to build with: $$missing (apt-get install $$missing)"; fi
+
+$(VENV)/.installed: requirements.txt constraints.txt | $(BIN)/python build-deps
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
 

@@ -194,7 +194,8 @@ def result_problems(path: Path, source: bytes) -> list[Problem]:
     ]
     for key, entry in sorted(returns.items()):
         if str((entry or {}).get("returned", "")).strip() == "always" and key not in keys:
-            problems.append(Problem(str(path), 1, 1, f"RETURN of {sidecar.name} documents {key!r} as returned always, but the module never sets $module.Result.{key}"))
+            message = f"RETURN of {sidecar.name} documents {key!r} as returned always, but the module never sets $module.Result.{key}"
+            problems.append(Problem(str(path), 1, 1, message))
     return problems
 
 
