@@ -14,9 +14,9 @@ import yaml
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, normalize
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot, state_from_gather
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot import snapshot_content, write_snapshot
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import snapshot_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence import (
     bundle_path,
@@ -28,6 +28,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence impo
     write_manifest,
 )
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import LiveTarget, SnapshotTarget, TargetError, probes_of
 
 NOT_IN_A_SNAPSHOT = "not available in a snapshot"
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -55,13 +56,19 @@ class ActionModule(ControllerAction):
         if self._task.check_mode:
             result.update(changed=False, skipped=True, msg="evidence is not written in check mode")
             return result
-        snapshot = snapshot_of(args, task_vars, self._templar)
         dest = Path(args["dest"])
         try:
+            target = self.target(args, task_vars, host)
+            snapshot = str(target.root) if isinstance(target, SnapshotTarget) else None
             since, until = window(args["window_start"], args["window_end"])
             dest.mkdir(parents=True, exist_ok=True)
-            outcome = self._snapshot(Path(snapshot), dest, host, since.isoformat(), until.isoformat()) if snapshot else self._live(args, dest, host)
-        except (HostStateError, ConfigError, ValueError, OSError) as exc:
+            if isinstance(target, SnapshotTarget):
+                outcome = self._snapshot(target.root, dest, host, since.isoformat(), until.isoformat())
+            elif isinstance(target, LiveTarget) and args["processes"] is None and not args["logs"]:
+                outcome = self._read_live(target, dest, host, since.isoformat(), until.isoformat())
+            else:
+                outcome = self._live(args, dest, host)
+        except (HostStateError, ConfigError, TargetError, ValueError, OSError) as exc:
             result.update(failed=True, msg=f"evidence of {host}: {exc}")
             return result
         for name in ("integrity", "hotfix"):
@@ -138,6 +145,25 @@ class ActionModule(ControllerAction):
             "tree_before": before["sha256"],
             "tree_after": after["sha256"],
         }
+
+    def _read_live(self, target: LiveTarget, dest: Path, host: str, since: str, until: str) -> dict[str, Any]:
+        """A live host read here, through its target: one gather, one process listing, the window's IIS logs fetched."""
+        gathered = target.collect(probes=probes_of(load_catalog(DEFAULT_CATALOG).rules))
+        write_snapshot(snapshot_content(gathered, host), dest / "snapshot")
+        (dest / "processes.json").write_bytes(_json({"source": "live", **target.processes()}))
+        directories = log_directories(state_from_gather(gathered, host))
+        found = target.find_files([d["directory"] for d in directories], ["*.log"])
+        entries = [
+            {"path": f["path"], "name": f.get("filename") or "", "created": f.get("creationtime"), "modified": f.get("lastwritetime"), "size": f.get("size")}
+            for f in found
+            if not f.get("isdir")
+        ]
+        logs = []
+        for entry in select_logs(entries, since, until):
+            local = dest / "logs" / bundle_path(str(entry["path"]))
+            target.fetch(str(entry["path"]), local)
+            logs.append({"path": entry["path"], "bundle": local.relative_to(dest).as_posix(), "covers": entry["covers"], "reason": entry["reason"]})
+        return {"log_directories": directories, "logs": logs, "not_collected": [], "tree_before": None, "tree_after": None, "remote_calls": target.calls}
 
     def _live(self, args: dict[str, Any], dest: Path, host: str) -> dict[str, Any]:
         not_collected = []

@@ -16,8 +16,10 @@ description:
     under its log folders (the W3C logs' own request times decide which cover the window), processes and listening
     ports from C(state.yml) when it has them; the snapshot's tree digest is taken before and after and the task
     fails if it changed.
-  - A live host is not contacted - the playbook passes what it read (O(host_state), O(processes)) and fetches the
-    logs into C(logs/) first.
+  - A live host is read here, through its target - one P(hardened.iis.iis_host_state#module) call (with the probes of
+    the paths the rules check), one P(hardened.iis.host_processes#module) call, one C(ansible.windows.win_find) of its
+    log folders, and a fetch over the connection of each log that covers the window (by its name and write times).
+  - What a playbook already read can be given instead (O(host_state), O(processes), O(logs)); then only that is written.
   - Nothing is written in check mode.
 author: hardened.iis maintainers (@hardened-iis)
 options:
@@ -37,13 +39,13 @@ options:
     description: The host's snapshot directory; default the host variable C(hardened_iis_snapshot), else the host is live.
     type: path
   host_state:
-    description: A live host's P(hardened.iis.iis_host_state#module) result.
+    description: A live host's P(hardened.iis.iis_host_state#module) result, written instead of reading the host.
     type: dict
   processes:
-    description: A live host's processes and listening ports (what the playbook's read-only PowerShell call returned).
+    description: A live host's processes and listening ports (a P(hardened.iis.host_processes#module) result), written instead of reading them.
     type: raw
   logs:
-    description: The logs the playbook fetched into C(logs/) (P(hardened.iis.evidence_logs#filter) entries).
+    description: Logs a playbook fetched into C(logs/) itself (P(hardened.iis.evidence_logs#filter) entries), instead of fetching them here.
     type: list
     elements: dict
     default: []

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from ansible.plugins.action import ActionBase
@@ -31,4 +32,7 @@ class ControllerAction(ActionBase):
         def execute(module: str, module_args: dict[str, Any]) -> dict[str, Any]:
             return dict(self._execute_module(module_name=module, module_args=module_args, task_vars=task_vars))
 
-        return target_for(host, args, task_vars, self._templar, execute)
+        def fetch(remote: str, local: Path) -> None:
+            self._connection.fetch_file(remote, str(local))
+
+        return target_for(host, args, task_vars, self._templar, execute, fetch)

@@ -34,6 +34,9 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import 
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import Plan
 
 Execute = Callable[[str, dict[str, Any]], dict[str, Any]]
+Fetch = Callable[[str, Path], None]
+PROCESSES = "hardened.iis.host_processes"
+FIND = "ansible.windows.win_find"
 GATHER = "hardened.iis.iis_host_state"
 APPLY = "hardened.iis.iis_apply"
 RESTORE = "hardened.iis.iis_restore"
@@ -160,9 +163,10 @@ class GatheredTarget(Target):
 class LiveTarget(Target):
     kind = "live"
 
-    def __init__(self, host: str, execute: Execute) -> None:
+    def __init__(self, host: str, execute: Execute, fetch: Fetch | None = None) -> None:
         super().__init__(host)
         self._execute = execute
+        self._fetch = fetch
 
     def call(self, module: str, args: dict[str, Any]) -> dict[str, Any]:
         """One module call on the host; a failed module raises ApplyError with its message."""
@@ -201,6 +205,30 @@ class LiveTarget(Target):
             reboot = reboot or bool(changed.get("reboot_required"))
         return ApplyOutcome(True, None if check_mode else backup, reboot and not check_mode)
 
+    def processes(self) -> dict[str, Any]:
+        """The running processes and listening ports, in one read-only call."""
+        try:
+            result = self.call(PROCESSES, {})
+        except ApplyError as exc:
+            raise TargetError(f"reading the processes failed: {exc}") from None
+        return {key: result.get(key) for key in ("collected_at", "processes", "listening_ports")}
+
+    def find_files(self, folders: list[str], patterns: list[str]) -> list[dict[str, Any]]:
+        """The files in the folders whose names match, as ansible.windows.win_find returns them."""
+        if not folders:
+            return []
+        try:
+            return list(self.call(FIND, {"paths": folders, "patterns": patterns, "recurse": False, "get_checksum": False}).get("files") or [])
+        except ApplyError as exc:
+            raise TargetError(f"listing {', '.join(folders)} failed: {exc}") from None
+
+    def fetch(self, path: str, dest: Path) -> None:
+        """Copy one file of the host to the controller, over the connection."""
+        if self._fetch is None:
+            raise TargetError(f"{self.host}: this target cannot fetch files")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self._fetch(path, dest)
+
     def restore(self, backup: str, *, check_mode: bool) -> RestoreOutcome:
         result = self.call(RESTORE, {"backup": backup})
         restored, removed = list(result.get("restored") or []), list(result.get("removed") or [])
@@ -212,11 +240,11 @@ def probes_of(rules: tuple[Rule, ...]) -> tuple[str, ...]:
     return tuple(str(r.check.spec["path"]) for r in rules if r.check.kind == "file" and "path" in r.check.spec)
 
 
-def target_for(host: str, args: dict[str, Any], task_vars: dict[str, Any], templar: Templar, execute: Execute) -> Target:
+def target_for(host: str, args: dict[str, Any], task_vars: dict[str, Any], templar: Templar, execute: Execute, fetch: Fetch | None = None) -> Target:
     """The one place a host's target is chosen (see the module's documentation)."""
     snapshot = snapshot_of(args, task_vars, templar)
     if snapshot:
         return SnapshotTarget(host, Path(snapshot))
     if args.get("host_state"):
         return GatheredTarget(host, dict(args["host_state"]))
-    return LiveTarget(host, execute)
+    return LiveTarget(host, execute, fetch)
