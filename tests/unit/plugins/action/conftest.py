@@ -38,6 +38,14 @@ class Runner:
             raise AssertionError(f"a snapshot or gathered host made a module call ({module_name})")
         return run_module(WindowsHost(self.root), module_name, {**module_args, "_ansible_check_mode": check_mode})
 
+    def fetch(self, remote: str, local: str) -> None:
+        """The connection's fetch_file: a file of the stand-in host copied to the controller."""
+        self.calls.append(f"fetch {remote}")
+        data = WindowsHost(self.root).read(remote) if self.root is not None else None
+        if data is None:
+            raise FileNotFoundError(remote)
+        Path(local).write_bytes(data)
+
     def run(
         self, action_class: type, args: dict[str, Any], *, host: str = "web01", check_mode: bool = False, diff: bool = False, **host_vars: Any
     ) -> dict[str, Any]:
@@ -49,6 +57,7 @@ class Runner:
         task.action = action_class.__module__.rsplit(".", 1)[-1]
         connection = MagicMock()
         connection._shell.SHELL_FAMILY = "powershell"
+        connection.fetch_file.side_effect = self.fetch
         loader = DataLoader()
         action = action_class(task, connection, PlayContext(), loader, Templar(loader=loader), None)
         action._execute_module = lambda module_name, module_args, task_vars, **_kw: self.execute(module_name, module_args, check_mode)
