@@ -35,17 +35,23 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# Installs the Debian packages named in $(1) that are missing, with apt when running as root;
+# otherwise prints the command to run.
+define install_missing_debian_packages
+	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else echo "missing Debian packages: $$missing (apt-get install $$missing)"; fi
+endef
+
 # Debian packages some pinned Python packages build against: Kerberos headers and krb5-config for
 # pykerberos, gssapi and krb5 (the WinRM and PSRP Kerberos transports). Installed when missing and
 # running as root; otherwise the command to run is printed and the install below fails naming them.
 BUILD_PACKAGES := libkrb5-dev
 build-deps:
-	@missing=$$(for package in $(BUILD_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian packages to build with: $$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	else echo "missing Debian packages to build with: $$missing (apt-get install $$missing)"; fi
+	$(call install_missing_debian_packages,$(BUILD_PACKAGES))
 
 $(VENV)/.installed: requirements.txt constraints.txt | $(BIN)/python build-deps
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
@@ -63,12 +69,7 @@ link: venv
 # command to run is printed, and those tests fail under CI (CI=true) and skip elsewhere.
 SYSTEM_PACKAGES := packer chromium chromium-driver
 system-deps:
-	@missing=$$(for package in $(SYSTEM_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian packages: $$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	else echo "missing Debian packages: $$missing (apt-get install $$missing)"; fi
+	$(call install_missing_debian_packages,$(SYSTEM_PACKAGES))
 
 DEMO := $(CURDIR)/.build/demo
 demo: link

@@ -17,7 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.parsing.plugin_docs import read_docstring
 from ansible.plugins.loader import fragment_loader, module_loader
 from ansible.utils.plugin_docs import get_docstring
 
@@ -57,7 +59,12 @@ def _module_file(module: str) -> Path:
 def documentation(module: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(DOCUMENTATION, RETURN) of a module by its full name; a PowerShell module's come from its .py sidecar."""
     path = _module_file(module)
-    doc, _examples, returns, _metadata = get_docstring(str(path), fragment_loader, collection_name=".".join(module.split(".")[:2]))
+    try:
+        doc, _examples, returns, _metadata = get_docstring(str(path), fragment_loader, collection_name=".".join(module.split(".")[:2]))
+    except AnsibleError:
+        # Outside ansible-playbook (plain pytest) the builtin doc fragments are not loadable; they hold attributes, not options.
+        data = read_docstring(str(path))
+        doc, returns = data.get("doc"), data.get("returndocs")
     return doc or {}, returns or {}
 
 

@@ -1,0 +1,53 @@
+# Copyright (c) hardened.iis contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin for hardened.iis.iis_runtime: stop or start sites and application pools through the host's target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import LiveTarget, TargetError
+
+ARGUMENT_SPEC: dict[str, Any] = {
+    "stop_sites": {"type": "list", "elements": "str", "default": []},
+    "stop_app_pools": {"type": "list", "elements": "str", "default": []},
+    "start_sites": {"type": "list", "elements": "str", "default": []},
+    "start_app_pools": {"type": "list", "elements": "str", "default": []},
+    "snapshot": {"type": "path"},
+}
+# (kind, info module, the list it returns, how a state is read from an entry, the module that changes it)
+KINDS = {
+    "sites": ("microsoft.iis.website_info", "site", lambda e: e.get("state"), "microsoft.iis.website"),
+    "app_pools": ("microsoft.iis.web_app_pool_info", "app_pools", lambda e: (e.get("attributes") or {}).get("state"), "microsoft.iis.web_app_pool"),
+}
+
+
+class ActionModule(ControllerAction):
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
+        target = self.target(args, task_vars, host)
+        stopped: dict[str, list[str]] = {"sites": [], "app_pools": []}
+        started: dict[str, list[str]] = {"sites": [], "app_pools": []}
+        result.update(runtime=isinstance(target, LiveTarget), stopped=stopped, started=started, target=target.kind, remote_calls=0, changed=False)
+        if not isinstance(target, LiveTarget):
+            return result
+        try:
+            for kind, (info, key, state_of, module) in KINDS.items():
+                stop, start = args[f"stop_{kind}"], args[f"start_{kind}"]
+                if not stop and not start:
+                    continue
+                states = {str(e.get("name")): str(state_of(e)) for e in target.call(info, {}).get(key) or []}
+                stopped[kind] = [n for n in stop if states.get(n) == "Started"]
+                started[kind] = [n for n in start if states.get(n) == "Stopped"]
+                for name in stopped[kind]:
+                    target.call(module, {"name": name, "state": "stopped"})
+                for name in started[kind]:
+                    target.call(module, {"name": name, "state": "started"})
+        except (ApplyError, TargetError) as exc:
+            result.update(failed=True, msg=f"runtime of {host}: {exc}", remote_calls=target.calls)
+            return result
+        result.update(changed=any(stopped.values()) or any(started.values()), remote_calls=target.calls)
+        return result
