@@ -69,7 +69,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 target:
-  description: How the host was reached - C(live) (module calls over its connection), C(snapshot) or C(gathered) (a given O(host_state)).
+  description: How the host was reached - C(live) (module calls over its connection) or C(snapshot).
   returned: always
   type: str
   sample: live

@@ -64,7 +64,7 @@ class WindowsHost:
     def expand(self, path: str) -> str:
         """%Variables% expanded as the host's environment has them (case-insensitive)."""
         for name, value in self.environment.items():
-            for spelling in {name, name.upper(), name.lower()}:
+            for spelling in (name, name.upper(), name.lower()):
                 path = path.replace(f"%{spelling}%", value)
         return path
 
@@ -73,7 +73,7 @@ class WindowsHost:
         windows = PureWindowsPath(self.expand(path))
         if not windows.drive or not windows.root or windows.drive.startswith("\\\\"):
             raise HostPathError(f"{path!r}: not an absolute path on a drive of the host")
-        parts = [p for p in windows.parts[1:]]
+        parts = list(windows.parts[1:])
         if any(p in ("..", ".") for p in parts):
             raise HostPathError(f"{path!r}: '..' and '.' are not allowed in a host path here")
         current = self.root / "files" / windows.drive[0].upper()

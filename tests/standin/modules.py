@@ -18,9 +18,9 @@ import hashlib
 import json
 import os
 import shutil
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from typing import Any
+from xml.etree import ElementTree
 
 from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import encode_rows, glob_pattern
 

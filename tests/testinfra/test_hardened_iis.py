@@ -10,7 +10,7 @@ value must be set as the benchmark says, and no site's web.config may set it bac
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from conftest import IisHost
 
