@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
@@ -18,10 +19,20 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "start_app_pools": {"type": "list", "elements": "str", "default": []},
     "snapshot": {"type": "path"},
 }
+
+
+def _site_state(entry: dict[str, Any]) -> str:
+    return str(entry.get("state"))
+
+
+def _pool_state(entry: dict[str, Any]) -> str:
+    return str((entry.get("attributes") or {}).get("state"))
+
+
 # (kind, info module, the list it returns, how a state is read from an entry, the module that changes it)
-KINDS = {
-    "sites": ("microsoft.iis.website_info", "site", lambda e: e.get("state"), "microsoft.iis.website"),
-    "app_pools": ("microsoft.iis.web_app_pool_info", "app_pools", lambda e: (e.get("attributes") or {}).get("state"), "microsoft.iis.web_app_pool"),
+KINDS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], str]] = {
+    "sites": ("microsoft.iis.website_info", "site", _site_state, "microsoft.iis.website"),
+    "app_pools": ("microsoft.iis.web_app_pool_info", "app_pools", _pool_state, "microsoft.iis.web_app_pool"),
 }
 
 
@@ -39,7 +50,7 @@ class ActionModule(ControllerAction):
                 stop, start = args[f"stop_{kind}"], args[f"start_{kind}"]
                 if not stop and not start:
                     continue
-                states = {str(e.get("name")): str(state_of(e)) for e in target.call(info, {}).get(key) or []}
+                states = {str(e.get("name")): state_of(e) for e in target.call(info, {}).get(key) or []}
                 stopped[kind] = [n for n in stop if states.get(n) == "Started"]
                 started[kind] = [n for n in start if states.get(n) == "Stopped"]
                 for name in stopped[kind]:

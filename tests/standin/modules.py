@@ -556,3 +556,49 @@ def website(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[s
 def web_app_pool(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
     known = [str(p.get("name")) for p in _apphost(host).iterfind("./system.applicationHost/applicationPools/add")]
     return _set_runtime(host, "app_pools", args["name"], args["state"], check_mode, known)
+
+
+# --- patches and rollouts ------------------------------------------------------------------------------
+
+
+@emulates("hardened.iis.installed_updates")
+def installed_updates(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    have = {str(u.get("kb", "")).casefold() for u in host.state.get("updates") or [] if isinstance(u, dict)}
+    return {"changed": False, "installed": [kb for kb in args["kbs"] if kb.casefold() in have], "sources": ["hotfix", "packages"]}
+
+
+@emulates("hardened.iis.defender_update")
+def defender_update(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    defender = host.state.get("defender")
+    if not isinstance(defender, dict):
+        return {"failed": True, "changed": False, "msg": "Cannot read Microsoft Defender's status (is Defender installed?)"}
+    before = str(defender.get("signature_version"))
+    after = str(host.extra.get("defender_latest_signature") or before)  # what Microsoft publishes, as the test sets it
+    if not check_mode and after != before:
+        defender["signature_version"] = after
+    return {"changed": after != before, "signature_before": before, "signature_after": before if check_mode else after}
+
+
+@emulates("hardened.iis.iis_config_backup")
+def iis_config_backup(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    inetsrv = f"{host.environment['windir']}\\System32\\inetsrv"
+    folder = f"{inetsrv}\\backup\\{args['name']}"
+    result: dict[str, Any] = {"changed": False, "name": args["name"], "path": folder}
+    config = host.local(f"{inetsrv}\\config")
+    saved = host.local(folder)
+    if args["state"] == "present":
+        if not saved.is_dir():
+            result["changed"] = True
+            if not check_mode:
+                saved.mkdir(parents=True)
+                for path in config.glob("*.config"):
+                    shutil.copy2(path, saved / path.name)
+        return result
+    if not saved.is_dir():
+        return result | {"failed": True, "msg": f"There is no IIS configuration backup '{args['name']}' ({folder}); nothing was restored"}
+    differing = [p for p in saved.glob("*.config") if not (config / p.name).is_file() or (config / p.name).read_bytes() != p.read_bytes()]
+    result["changed"] = bool(differing)
+    if not check_mode:
+        for path in differing:
+            shutil.copy2(path, config / path.name)
+    return result

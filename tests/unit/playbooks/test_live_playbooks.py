@@ -129,3 +129,16 @@ def test_two_inventory_hosts_on_one_snapshot_are_two_rows_everywhere(tmp_path: P
     assert dashboard.returncode == 0, dashboard.stdout + dashboard.stderr
     with (reports / "dashboard.csv").open(encoding="utf-8") as stream:
         assert sorted(row["host"] for row in csv.DictReader(stream)) == ["shop-blue", "shop-green"]
+
+
+def test_every_step_the_playbooks_and_roles_take_on_a_host_is_a_module_with_a_contract() -> None:
+    """No inline PowerShell or command: each step has documented options and RETURN the stand-in answers by."""
+    inline = ("ansible.windows.win_powershell", "ansible.windows.win_shell", "ansible.windows.win_command", "ansible.builtin.raw")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("playbooks", "roles")
+        for path in sorted((ROOT / folder).rglob("*.yml"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line.strip().rstrip(":").lstrip("- ") in inline
+    ]
+    assert found == []
