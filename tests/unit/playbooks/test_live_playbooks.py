@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent)) or "ansible-playbook"
@@ -124,6 +126,17 @@ def test_two_inventory_hosts_on_one_snapshot_are_two_rows_everywhere(tmp_path: P
         assert patched.returncode == 0, patched.stdout + patched.stderr
         with (reports / "patch_compliance.csv").open(encoding="utf-8") as stream:
             assert sorted(row["host"] for row in csv.DictReader(stream)) == ["shop-blue", "shop-green"]
+
+    key = tmp_path / "signing.pem"
+    key.write_bytes(Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    integrity = ["-e", f"hardened_iis_report_dir={reports}", "-e", f"integrity_store={tmp_path / 'store'}", "-e", f"integrity_signing_key={key}"]
+    integrity += ["-e", json.dumps({"integrity_roots": [str(tmp_path / "web01" / "files")], "integrity_exclude": []})]
+    captured = run(inventory, "playbooks/integrity_capture.yml", *integrity)
+    assert captured.returncode == 0, captured.stdout + captured.stderr
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["shop-blue", "shop-green"]
+    verified = run(inventory, "playbooks/integrity_verify.yml", *integrity)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "shop-blue" in verified.stdout and "shop-green" in verified.stdout
 
     dashboard = run(inventory, "playbooks/dashboard.yml", "-e", f"hardened_iis_report_dir={reports}")
     assert dashboard.returncode == 0, dashboard.stdout + dashboard.stderr

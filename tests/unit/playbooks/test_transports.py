@@ -84,6 +84,7 @@ def test_winrm_transports_reach_the_network(auth: str, client_certificate: tuple
     output = ping("winrm", auth, client_certificate)
     assert "UNREACHABLE" in output and REFUSED in output, output
     assert not any(m in output for m in MISSING), output
+    assert "not-a-real-password" not in output
 
 
 def test_winrm_kerberos_loads_and_asks_gssapi_for_a_ticket(client_certificate: tuple[Path, Path]) -> None:
