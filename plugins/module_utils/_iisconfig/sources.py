@@ -108,6 +108,16 @@ class MemoryFiles:
         return sorted(names)
 
 
+def _walk(folder: Path) -> list[Path]:
+    """Every file and folder below ``folder``, not following (nor listing) symbolic links."""
+    found = []
+    for current, directories, files in os.walk(folder, followlinks=False):
+        here = Path(current)
+        directories[:] = [d for d in directories if not (here / d).is_symlink()]
+        found += [here / d for d in directories] + [here / f for f in files if not (here / f).is_symlink()]
+    return found
+
+
 class SnapshotFiles:
     """Files of a host snapshot: ``<root>/C/Windows/...`` for ``C:\\Windows\\...``."""
 
@@ -116,9 +126,10 @@ class SnapshotFiles:
         self._listing: dict[Path, dict[str, str]] = {}
 
     def _entries(self, directory: Path) -> dict[str, str]:
+        """The entries of a folder by folded name; symbolic links are left out, so no host path follows one."""
         if directory not in self._listing:
             try:
-                self._listing[directory] = {entry.name.casefold(): entry.name for entry in directory.iterdir()}
+                self._listing[directory] = {entry.name.casefold(): entry.name for entry in directory.iterdir() if not entry.is_symlink()}
             except OSError:
                 self._listing[directory] = {}
         return self._listing[directory]
@@ -153,7 +164,7 @@ class SnapshotFiles:
         base = normalize(folder)
         return sorted(
             join(base, *candidate.relative_to(found).parts)
-            for candidate in found.rglob("*")
+            for candidate in _walk(found)
             if candidate.name.casefold() == name.casefold() and candidate.is_file()
         )
 
@@ -161,4 +172,4 @@ class SnapshotFiles:
         found = self.resolve(path)
         if found is None or not found.is_dir():
             return []
-        return sorted(entry.name for entry in found.iterdir() if entry.is_file())
+        return sorted(entry.name for entry in found.iterdir() if entry.is_file() and not entry.is_symlink())

@@ -213,6 +213,9 @@ def load_snapshot(directory: str | Path, name: str | None = None) -> HostState:
     root = Path(directory)
     if not (root / "files").is_dir():
         raise HostStateError(f"{root}: not a host snapshot (no 'files' directory)")
+    for entry in ("files", "state.yml"):
+        if (root / entry).is_symlink():
+            raise HostStateError(f"{root / entry}: a symbolic link; a snapshot's files are never read through links")
     state_file = root / "state.yml"
     document: Any = {}
     if state_file.is_file():

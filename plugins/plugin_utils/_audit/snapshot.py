@@ -12,7 +12,6 @@ kept as evidence can be checked with ``sha256sum -c`` as well as here.
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,20 +19,22 @@ from typing import Any
 
 import yaml
 
+from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, windows_parts
+
 from .hoststate import HostStateError, gathered_files, probed_paths, state_from_gather
 
 MANIFEST = "manifest.sha256"
-_WINDOWS_PATH = re.compile(r"^([A-Za-z]):\\(.+)$")
 
 
 def _relative(path: str, host: str) -> str:
-    match = _WINDOWS_PATH.match(path)
-    if match is None:
-        raise HostStateError(f"{host}: gathered file {path!r} is not an absolute Windows path")
-    parts = [p for p in match.group(2).split("\\") if p]
-    if any(p in (".", "..") for p in parts):
-        raise HostStateError(f"{host}: gathered file {path!r} has '.' or '..' in its path")
-    return "/".join(["files", match.group(1).upper(), *parts])
+    """Where a gathered file goes in the snapshot; a path that could leave it is refused (``_paths.windows_parts``)."""
+    try:
+        drive, parts = windows_parts(path)
+    except PathEscapeError as exc:
+        raise HostStateError(f"{host}: gathered file refused: {exc}") from None
+    if not parts:
+        raise HostStateError(f"{host}: gathered file {path!r} names a drive, not a file")
+    return "/".join(["files", drive, *parts])
 
 
 def snapshot_content(result: dict[str, Any], host: str) -> dict[str, bytes]:
@@ -69,7 +70,7 @@ def write_snapshot(content: dict[str, bytes], dest: Path, check_mode: bool = Fal
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     for name, data in content.items():
-        target = staging / name
+        target = confined_path(staging, name.split("/"))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     (staging / MANIFEST).write_bytes(manifest_text)

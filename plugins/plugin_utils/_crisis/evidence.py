@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import expand, normalize
+from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, windows_parts
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS
 
@@ -167,13 +168,14 @@ def _epoch(value: Any) -> datetime.datetime | None:
 
 
 def bundle_path(windows_path: str) -> str:
-    """Where a host file goes in the bundle's ``logs/``: ``C:\\inetpub\\x.log`` -> ``C/inetpub/x.log``."""
-    normalized = normalize(windows_path)
-    drive, _colon, rest = normalized.partition(":\\")
-    parts = [p for p in rest.split("\\") if p]
-    if len(drive) != 1 or not drive.isalpha() or not parts or any(p in (".", "..") for p in parts):
-        raise ValueError(f"{windows_path!r} is not an absolute Windows path")
-    return "/".join([drive.upper(), *parts])
+    """Where a host file goes in the bundle's ``logs/``: ``C:\\inetpub\\x.log`` -> ``C/inetpub/x.log`` (confined: ``_paths``)."""
+    try:
+        drive, parts = windows_parts(windows_path)
+    except PathEscapeError as exc:
+        raise ValueError(f"{windows_path!r} is not an absolute Windows path a bundle can hold ({exc})") from None
+    if not parts:
+        raise ValueError(f"{windows_path!r} is not an absolute Windows path (a drive, not a file)")
+    return "/".join([drive, *parts])
 
 
 def tree_digest(root: Path) -> dict[str, Any]:

@@ -35,7 +35,7 @@ import yaml
 
 from ansible_collections.hardened.iis.plugins.module_utils._files import write_atomically
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, normalize
+from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, windows_parts
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
 
 from .backup import FORMAT, MANIFEST, BackupManifest, FileEntry, RegistryEntry, new_backup_id, parse_manifest, registry_type_of
@@ -65,17 +65,22 @@ class ApplyResult:
 
 
 def local_path(snapshot: Path, windows_path: str) -> Path:
-    """Where a host path lives in the snapshot (existing spelling of each folder kept)."""
-    existing = SnapshotFiles(snapshot / "files").resolve(windows_path)
-    if existing is not None:
-        return existing
-    normalized = normalize(windows_path)
-    drive, _colon, rest = normalized.partition(":\\")
-    current = snapshot / "files" / drive.upper()
-    for part in rest.split("\\"):
-        match = next((child for child in current.iterdir() if child.name.casefold() == part.casefold()), None) if current.is_dir() else None
-        current = match if match is not None else current / part
-    return current
+    """Where a host path lives in the snapshot (existing spelling of each folder kept), confined to ``files/``.
+
+    A path that could leave the snapshot, or that passes through a symbolic link, raises ApplyError.
+    """
+    files = snapshot / "files"
+    try:
+        drive, parts = windows_parts(windows_path)
+        current = confined_path(files, (drive,))
+        for part in parts:
+            match = next((c for c in current.iterdir() if c.name.casefold() == part.casefold()), None) if current.is_dir() else None
+            current = confined_path(current, (match.name if match is not None else part,))
+        if (snapshot / "files").is_symlink():
+            raise PathEscapeError(f"{files}: a symbolic link")
+        return confined_path(files, current.relative_to(files).parts)
+    except PathEscapeError as exc:
+        raise ApplyError(f"{windows_path!r} is refused: {exc}; nothing was written") from None
 
 
 def _digest(path: Path) -> str | None:
@@ -141,10 +146,18 @@ def _registry_entries(state_file: Path, plan: Plan) -> list[RegistryEntry]:
     return entries
 
 
+def _backup_folder(snapshot: Path, backup_id: str) -> Path:
+    """A backup's folder in the snapshot, never through a symbolic link."""
+    try:
+        return confined_path(snapshot, (BACKUPS, backup_id))
+    except PathEscapeError as exc:
+        raise ApplyError(f"backup {backup_id}: {exc}; nothing was written") from None
+
+
 def _make_backup(snapshot: Path, targets: list[tuple[FileChange, Path]], plan: Plan, backup_id: str) -> tuple[Path, BackupManifest]:
     """Copy every file the plan writes and state.yml into a new backup folder; write its backup.json."""
     state_file = snapshot / "state.yml"
-    backup = snapshot / BACKUPS / backup_id
+    backup = _backup_folder(snapshot, backup_id)
     (backup / "files").mkdir(parents=True, exist_ok=True)
     entries = []
     for index, (change, path) in enumerate(targets):
@@ -205,23 +218,18 @@ class RestoreResult:
 
 
 def _confined(snapshot: Path, relative: str, where: str) -> Path:
-    """A path a backup names, refused unless it stays inside the snapshot."""
-    candidate = (snapshot / relative).resolve()
-    if not candidate.is_relative_to(snapshot.resolve()):
-        raise ApplyError(f"{where}: {relative!r} lies outside the snapshot; nothing was restored")
-    return candidate
+    """A path a backup names (relative, with /), refused unless it stays inside the snapshot without following a link."""
+    try:
+        return confined_path(snapshot, [p for p in relative.split("/") if p not in ("", ".")])
+    except PathEscapeError as exc:
+        raise ApplyError(f"{where}: {relative!r} is refused ({exc}); nothing was restored") from None
 
 
 def _restore_steps(snapshot: Path, backup: Path, manifest: BackupManifest) -> list[tuple[Path, Path | None]]:
     """(where the file lives, its copy or None when it did not exist) for every file a backup covers."""
     steps = []
     for entry in manifest.files:
-        if manifest.format == 1:
-            target = _confined(snapshot, entry.path, f"backup {manifest.id}")
-        else:
-            target = local_path(snapshot, entry.path)
-            if not target.resolve().is_relative_to((snapshot / "files").resolve()):
-                raise ApplyError(f"backup {manifest.id}: {entry.path!r} lies outside the snapshot's files; nothing was restored")
+        target = _confined(snapshot, entry.path, f"backup {manifest.id}") if manifest.format == 1 else local_path(snapshot, entry.path)
         steps.append((target, _confined(backup, entry.copy, f"backup {manifest.id}") if entry.copy else None))
     if manifest.state is not None:
         steps.append((snapshot / "state.yml", _confined(backup, manifest.state["copy"], f"backup {manifest.id}")))
@@ -240,7 +248,7 @@ def read_backup(snapshot: Path, backup_id: str) -> tuple[Path, BackupManifest]:
     """The folder and manifest of one of the snapshot's backups; ApplyError when it cannot be used."""
     if not backup_id or "/" in backup_id or "\\" in backup_id or backup_id in {".", ".."}:
         raise ApplyError(f"backup {backup_id!r}: not a backup id of this snapshot")
-    backup = snapshot / BACKUPS / backup_id
+    backup = _backup_folder(snapshot, backup_id)
     try:
         document = json.loads((backup / BACKUP_MANIFEST).read_text(encoding="utf-8"))
         return backup, parse_manifest(document, backup_id, str(backup / BACKUP_MANIFEST))

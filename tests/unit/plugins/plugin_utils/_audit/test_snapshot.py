@@ -69,7 +69,18 @@ def test_tampering_with_the_evidence_is_shown(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("path", "message"),
-    [("relative\\web.config", "is not an absolute Windows path"), ("C:\\inetpub\\..\\Windows\\x", "has '.' or '..'")],
+    [
+        ("relative\\web.config", "not an absolute path on a drive"),
+        ("C:\\inetpub\\..\\Windows\\x", "'..'"),
+        # The hole an adversarial pass found: '/' is a separator to Windows (and to the controller).
+        ("C:\\x/../../../../../PWNED.txt", "'..'"),
+        ("C:\\inetpub\\.. \\x", "'..'"),
+        ("\\\\?\\C:\\x", "UNC and device paths"),
+        ("\\\\server\\share\\web.config", "UNC and device paths"),
+        ("C:web.config", "not an absolute path on a drive"),
+        ("C:\\inetpub\\web.config:evil", "alternate data stream"),
+        ("C:\\inetpub\\NUL.config", "reserved device name"),
+    ],
 )
 def test_unsafe_gathered_paths_are_refused(path: str, message: str) -> None:
     with pytest.raises(HostStateError, match=message):

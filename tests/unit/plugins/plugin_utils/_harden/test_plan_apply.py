@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 import shutil
 from pathlib import Path
@@ -286,3 +287,50 @@ def test_a_missing_or_incomplete_backup_restores_nothing(tmp_path: Path) -> None
     with pytest.raises(ApplyError, match="incomplete"):
         restore_backup(snapshot, applied.backup)
     assert digest(snapshot) == changed
+
+
+def test_a_symbolic_link_inside_a_snapshot_is_never_read_nor_written_through(tmp_path: Path) -> None:
+    """A hostile snapshot links a site's folder outside: the audit does not read it, harden and rollback do not write there."""
+    snapshot = copy_of("web01", tmp_path)
+    outside = tmp_path / "outside"
+    shutil.move(str(snapshot / "files" / "C" / "inetpub" / "shop"), outside)
+    (outside / "web.config").write_bytes(b'<configuration><appSettings><add key="leak" value="SECRET-OUTSIDE" /></appSettings></configuration>')
+    (snapshot / "files" / "C" / "inetpub" / "shop").symlink_to(outside, target_is_directory=True)
+    before = digest(outside)
+
+    state = load_snapshot(snapshot)
+    assert state.files.read("C:\\inetpub\\shop\\web.config") is None
+    plan = plan_host(state, RULES)
+    assert all("SECRET-OUTSIDE" not in str(f.as_dict()) for f in plan.before)
+    assert not any(c.path.casefold().startswith("c:\\inetpub\\shop\\") for c in plan.files)
+    applied = apply_to_snapshot(snapshot, plan)
+    assert applied.backup
+    created = FileChange(path="C:\\inetpub\\shop\\new\\web.config", before_sha256=None, after=b"<configuration />")
+    with pytest.raises(ApplyError, match="symbolic link"):
+        apply_to_snapshot(snapshot, dataclasses.replace(plan_host(load_snapshot(snapshot), RULES), files=(created,)))
+    restore_backup(snapshot, applied.backup)
+    assert digest(outside) == before
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"path": "C:\\x/../../../../outside/owned.txt", "existed": True, "sha256": "0" * 64, "copy": "files/0.bak"},
+        {"path": "C:\\inetpub\\web.config", "existed": True, "sha256": "0" * 64, "copy": "../../../outside/owned.txt"},
+    ],
+)
+def test_a_tampered_backup_cannot_reach_outside_the_snapshot(tmp_path: Path, entry: dict[str, object]) -> None:
+    snapshot = copy_of("web02", tmp_path)
+    applied = apply_to_snapshot(snapshot, plan_host(load_snapshot(snapshot), RULES))
+    assert applied.backup
+    manifest = snapshot / BACKUPS / applied.backup / "backup.json"
+    document = json.loads(manifest.read_text(encoding="utf-8"))
+    document["files"] = [entry]
+    manifest.write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "outside").mkdir()
+    before = digest(snapshot)
+
+    with pytest.raises(ApplyError, match=r"refused|not inside the backup folder|cannot be read"):
+        restore_backup(snapshot, applied.backup)
+
+    assert list((tmp_path / "outside").iterdir()) == [] and digest(snapshot) == before
