@@ -13,6 +13,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.reconcile import InventoryHost, Service, reconcile
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import DEFAULT_MAX_ADDRESSES, ScopeError, expand_scope, resolve_name
 from ansible_collections.hardened.iis.plugins.plugin_utils._discovery_report import findings_of, table_lines
+from ansible_collections.hardened.iis.plugins.plugin_utils._report_text import csv_text
+
+DISCOVERY_CSV_COLUMNS = ["address", "port", "tls", "status", "server", "product", "version", "title", "certificate_subject", "certificate_expires"]
 
 
 def _services(discovery: dict[str, Any]) -> list[Service]:
@@ -79,6 +82,18 @@ def discovery_inventory_entry(host_variables: Any) -> dict[str, Any]:
     return entry
 
 
+def discovery_csv(discovery: Any) -> str:
+    """One line per web server found, every text cell safe for spreadsheets (headers and titles come from the network)."""
+    if not isinstance(discovery, Mapping) or not isinstance(discovery.get("services"), list):
+        raise AnsibleFilterError("discovery_csv expects the result of hardened.iis.web_discovery (with services)")
+    rows = []
+    for service in discovery["services"]:
+        certificate = service.get("certificate") or {}
+        values = [service.get(k) for k in DISCOVERY_CSV_COLUMNS[:8]] + [certificate.get("subject_cn"), certificate.get("not_valid_after")]
+        rows.append(["" if v is None else str(v) for v in values])
+    return csv_text(DISCOVERY_CSV_COLUMNS, rows)
+
+
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return {"discovery_reconcile": discovery_reconcile, "discovery_inventory_entry": discovery_inventory_entry}
+        return {"discovery_reconcile": discovery_reconcile, "discovery_inventory_entry": discovery_inventory_entry, "discovery_csv": discovery_csv}

@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from ansible_collections.hardened.iis.plugins.plugin_utils._report_text import csv_text, markdown_text
 
 from .model import Fleet
 
@@ -94,7 +94,7 @@ def _score_text(value: float | None) -> str:
 def render_markdown(fleet: Fleet, title: str, top: int = 5) -> str:
     """A summary for a ticket or a chat message."""
     lines = [
-        f"**{title}** — run {fleet.stamp}",
+        f"**{markdown_text(title)}** — run {markdown_text(fleet.stamp)}",
         "",
         f"Fleet score **{_score_text(fleet.score)}** over {len(fleet.hosts)} host(s); "
         f"{fleet.failing_checks} failing check(s), {fleet.new_failures} new since the last run; "
@@ -106,23 +106,22 @@ def render_markdown(fleet: Fleet, title: str, top: int = 5) -> str:
     for host in fleet.worst[:top]:
         patch = host.patch or {}
         lines.append(
-            f"| {host.host} | {_score_text(host.score)} | {len(host.failures)} | {host.new_failures} | "
-            f"{patch.get('patch_level', 'n/a')} | {patch.get('days_behind', 'n/a')} | "
+            f"| {markdown_text(host.host)} | {_score_text(host.score)} | {len(host.failures)} | {host.new_failures} | "
+            f"{markdown_text(patch.get('patch_level', 'n/a'))} | {markdown_text(patch.get('days_behind', 'n/a'))} | "
             f"{len(host.integrity_changes) if host.integrity_checked else 'n/a'} |"
         )
     for finding in fleet.rogue:
-        lines.append(f"- rogue web server {finding.get('scope')}: {finding.get('evidence', {}).get('actual')}")
+        lines.append(f"- rogue web server {markdown_text(finding.get('scope'))}: {markdown_text(finding.get('evidence', {}).get('actual'))}")
     return "\n".join(lines) + "\n"
 
 
 def render_csv(fleet: Fleet) -> str:
-    """One line per host: scores, counts, patch level, integrity changes."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["host", "score", "passed", "failed", "errors", "new_failures", "patch_level", "days_behind", "compliant", "integrity_changes"])
+    """One line per host: scores, counts, patch level, integrity changes (text cells safe for spreadsheets)."""
+    header = ["host", "score", "passed", "failed", "errors", "new_failures", "patch_level", "days_behind", "compliant", "integrity_changes"]
+    rows = []
     for host in sorted(fleet.hosts, key=lambda h: h.host):
         patch = host.patch or {}
-        writer.writerow(
+        rows.append(
             [
                 host.host,
                 "" if host.score is None else host.score,
@@ -136,4 +135,4 @@ def render_csv(fleet: Fleet) -> str:
                 len(host.integrity_changes) if host.integrity_checked else "",
             ]
         )
-    return buffer.getvalue()
+    return csv_text(header, rows)

@@ -15,12 +15,11 @@ behind and the age of the antivirus signatures; as JSON rows, CSV and console li
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.compliance import HostCompliance, Outcome
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Evidence, Finding
+from ansible_collections.hardened.iis.plugins.plugin_utils._report_text import csv_text
 
 FINDING_SEVERITY = {"critical": "high", "important": "medium", "moderate": "low", "low": "low"}
 _STATUS = {"installed": "pass", "missing": "fail", "deferred": "excepted"}
@@ -136,12 +135,8 @@ def fleet_table(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def fleet_csv(rows: list[dict[str, Any]]) -> str:
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=TABLE_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "missing_kbs": " ".join(row["missing_kbs"])})
-    return stream.getvalue()
+    """The fleet table as CSV, text cells safe for spreadsheets."""
+    return csv_text(list(TABLE_COLUMNS), ([" ".join(r["missing_kbs"]) if c == "missing_kbs" else r.get(c, "") for c in TABLE_COLUMNS] for r in rows))
 
 
 def fleet_lines(rows: list[dict[str, Any]]) -> list[str]:
