@@ -10,16 +10,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, normalize
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, load_catalog
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot, state_from_gather
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot, read_state_document, state_from_gather
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot import snapshot_content, write_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence import (
     bundle_path,
+    found_logs,
     log_directories,
     select_logs,
     tree_digest,
@@ -28,7 +26,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence impo
     write_manifest,
 )
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import LiveTarget, SnapshotTarget, TargetError, probes_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import LiveTarget, SnapshotTarget, TargetError, catalog_probes
 
 NOT_IN_A_SNAPSHOT = "not available in a snapshot"
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -129,7 +127,8 @@ class ActionModule(ControllerAction):
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(entry["local"], target)
             logs.append({"path": entry["path"], "bundle": target.relative_to(dest).as_posix(), "covers": entry["covers"], "reason": entry["reason"]})
-        document = _state_document(snapshot)
+        state = read_state_document(snapshot)
+        document = state if isinstance(state, dict) else {}
         not_collected = []
         if "processes" in document or "listening_ports" in document:
             processes = {"source": "state.yml", "processes": document.get("processes"), "listening_ports": document.get("listening_ports")}
@@ -148,18 +147,13 @@ class ActionModule(ControllerAction):
 
     def _read_live(self, target: LiveTarget, dest: Path, host: str, since: str, until: str) -> dict[str, Any]:
         """A live host read here, through its target: one gather, one process listing, the window's IIS logs fetched."""
-        gathered = target.collect(probes=probes_of(load_catalog(DEFAULT_CATALOG).rules))
+        gathered = target.collect(probes=catalog_probes())
         write_snapshot(snapshot_content(gathered, host), dest / "snapshot")
         (dest / "processes.json").write_bytes(_json({"source": "live", **target.processes()}))
         directories = log_directories(state_from_gather(gathered, host))
         found = target.find_files([d["directory"] for d in directories], ["*.log"])
-        entries = [
-            {"path": f["path"], "name": f.get("filename") or "", "created": f.get("creationtime"), "modified": f.get("lastwritetime"), "size": f.get("size")}
-            for f in found
-            if not f.get("isdir")
-        ]
         logs = []
-        for entry in select_logs(entries, since, until):
+        for entry in select_logs(found_logs(found), since, until):
             local = dest / "logs" / bundle_path(str(entry["path"]))
             target.fetch(str(entry["path"]), local)
             logs.append({"path": entry["path"], "bundle": local.relative_to(dest).as_posix(), "covers": entry["covers"], "reason": entry["reason"]})
@@ -186,11 +180,3 @@ class ActionModule(ControllerAction):
                 continue
             logs.append({"path": entry.get("path"), "bundle": local.relative_to(dest).as_posix(), "covers": entry.get("covers"), "reason": entry.get("reason")})
         return {"logs": logs, "not_collected": not_collected, "tree_before": None, "tree_after": None}
-
-
-def _state_document(snapshot: Path) -> dict[str, Any]:
-    state_file = snapshot / "state.yml"
-    if not state_file.is_file():
-        return {}
-    document = yaml.safe_load(state_file.read_text(encoding="utf-8")) or {}
-    return document if isinstance(document, dict) else {}

@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import CatalogError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot import snapshot_content, write_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, probes_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, catalog_probes
 
 ARGUMENT_SPEC: dict[str, Any] = {"host_state": {"type": "dict"}, "dest": {"type": "path", "required": True}}
 
@@ -22,7 +22,7 @@ class ActionModule(ControllerAction):
         result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
         try:
             target = self.target(args, task_vars, host)
-            content = snapshot_content(target.collect(probes=probes_of(load_catalog(DEFAULT_CATALOG).rules)), host)
+            content = snapshot_content(target.collect(probes=catalog_probes()), host)
         except (HostStateError, TargetError, CatalogError) as exc:
             result.update(failed=True, msg=f"snapshot of {host}: {exc}")
             return result

@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, state_from_gather
-from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence import bundle_path, log_directories, select_logs
+from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence import bundle_path, found_logs, log_directories, select_logs
 
 
 def evidence_log_directories(gathered: Any, host: str = "host") -> list[dict[str, str]]:
@@ -25,11 +25,7 @@ def evidence_log_directories(gathered: Any, host: str = "host") -> list[dict[str
 def evidence_logs(files: Any, since: Any, until: Any) -> list[dict[str, Any]]:
     if not isinstance(files, list) or not all(isinstance(f, dict) and f.get("path") for f in files):
         raise AnsibleFilterError("evidence_logs expects the files ansible.windows.win_find returns (each with path)")
-    entries = [
-        {"path": f["path"], "name": f.get("filename") or "", "created": f.get("creationtime"), "modified": f.get("lastwritetime"), "size": f.get("size")}
-        for f in files
-        if not f.get("isdir")
-    ]
+    entries = found_logs(files)
     try:
         return [{**entry, "bundle": "logs/" + bundle_path(str(entry["path"]))} for entry in select_logs(entries, since, until)]
     except ValueError as exc:

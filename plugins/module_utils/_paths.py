@@ -71,7 +71,9 @@ def confined_path(root: Path, parts: Sequence[str]) -> Path:
     return current
 
 
-def drive_path(root: Path, path: str) -> Path:
-    """Where a host path lives under a folder of drives (``<root>/C/inetpub/...``), confined."""
+def file_parts(path: str) -> tuple[str, ...]:
+    """A host file's path as relative segments under a folder of drives: ``C:\\inetpub\\x`` -> ``("C", "inetpub", "x")``."""
     drive, segments = windows_parts(path)
-    return confined_path(root, (drive, *segments))
+    if not segments:
+        raise PathEscapeError(f"{path!r} names a drive, not a file")
+    return (drive, *segments)

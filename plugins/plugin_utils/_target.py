@@ -25,10 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, load_snapshot, state_from_gather
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, Rule, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import (
+    HostState,
+    HostStateError,
+    load_snapshot,
+    read_state_document,
+    state_from_gather,
+)
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import Templar, snapshot_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot, restore_backup
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import Plan
@@ -117,17 +122,14 @@ class SnapshotTarget(Target):
         return load_snapshot(self.root, self.host)
 
     def collect(self, *, probes: tuple[str, ...] = ()) -> dict[str, Any]:
-        files = self.root / "files"
-        listing = []
-        for path in sorted(p for p in files.rglob("*") if p.is_file()):
-            parts = path.relative_to(files).parts
-            listing.append({"path": parts[0] + ":\\" + "\\".join(parts[1:]), "content": base64.b64encode(path.read_bytes()).decode("ascii")})
-        state_file = self.root / "state.yml"
         try:
-            state = yaml.safe_load(state_file.read_text(encoding="utf-8")) if state_file.is_file() else {}
-        except yaml.YAMLError as exc:
-            raise TargetError(f"{state_file}: not valid YAML: {exc}") from None
-        return {"changed": False, "state": state or {}, "files": listing, "unreadable": [], "probes": []}
+            state = read_state_document(self.root)
+        except HostStateError as exc:
+            raise TargetError(str(exc)) from None
+        files = [
+            {"path": path, "content": base64.b64encode(local.read_bytes()).decode("ascii")} for path, local in SnapshotFiles(self.root / "files").all_files()
+        ]
+        return {"changed": False, "state": state if isinstance(state, dict) else {}, "files": files, "unreadable": [], "probes": []}
 
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
         applied = apply_to_snapshot(self.root, plan, check_mode=check_mode, retention=retention)
@@ -177,21 +179,21 @@ class LiveTarget(Target):
             raise ApplyError(message, restored=bool(result.get("restored")), backup=result.get("backup"))
         return result
 
+    def read(self, module: str, args: dict[str, Any], what: str) -> dict[str, Any]:
+        """One read-only module call; a failure raises TargetError saying what could not be read."""
+        try:
+            return self.call(module, args)
+        except ApplyError as exc:
+            raise TargetError(f"{what} failed: {exc}") from None
+
     def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
         arguments: dict[str, Any] = {"gather_updates": updates, "include_web_configs": web_configs}
         if probes:
             arguments["probe_paths"] = sorted(set(probes))
-        try:
-            result = self.call(GATHER, arguments)
-        except ApplyError as exc:
-            raise TargetError(f"gathering the host state failed: {exc}") from None
-        return state_from_gather(result, self.host)
+        return state_from_gather(self.read(GATHER, arguments, "gathering the host state"), self.host)
 
     def collect(self, *, probes: tuple[str, ...] = ()) -> dict[str, Any]:
-        try:
-            return self.call(GATHER, {"probe_paths": sorted(set(probes))})
-        except ApplyError as exc:
-            raise TargetError(f"gathering the host state failed: {exc}") from None
+        return self.read(GATHER, {"probe_paths": sorted(set(probes))}, "gathering the host state")
 
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
         if plan.empty:
@@ -207,20 +209,15 @@ class LiveTarget(Target):
 
     def processes(self) -> dict[str, Any]:
         """The running processes and listening ports, in one read-only call."""
-        try:
-            result = self.call(PROCESSES, {})
-        except ApplyError as exc:
-            raise TargetError(f"reading the processes failed: {exc}") from None
+        result = self.read(PROCESSES, {}, "reading the processes")
         return {key: result.get(key) for key in ("collected_at", "processes", "listening_ports")}
 
     def find_files(self, folders: list[str], patterns: list[str]) -> list[dict[str, Any]]:
         """The files in the folders whose names match, as ansible.windows.win_find returns them."""
         if not folders:
             return []
-        try:
-            return list(self.call(FIND, {"paths": folders, "patterns": patterns, "recurse": False, "get_checksum": False}).get("files") or [])
-        except ApplyError as exc:
-            raise TargetError(f"listing {', '.join(folders)} failed: {exc}") from None
+        found = self.read(FIND, {"paths": folders, "patterns": patterns, "recurse": False, "get_checksum": False}, f"listing {', '.join(folders)}")
+        return list(found.get("files") or [])
 
     def fetch(self, path: str, dest: Path) -> None:
         """Copy one file of the host to the controller, over the connection."""
@@ -238,6 +235,11 @@ class LiveTarget(Target):
 def probes_of(rules: tuple[Rule, ...]) -> tuple[str, ...]:
     """The paths the rules' file checks look at, for a live gather to probe."""
     return tuple(str(r.check.spec["path"]) for r in rules if r.check.kind == "file" and "path" in r.check.spec)
+
+
+def catalog_probes() -> tuple[str, ...]:
+    """The paths the default catalog's file checks look at (what a collection of a host probes)."""
+    return probes_of(load_catalog(DEFAULT_CATALOG).rules)
 
 
 def target_for(host: str, args: dict[str, Any], task_vars: dict[str, Any], templar: Templar, execute: Execute, fetch: Fetch | None = None) -> Target:

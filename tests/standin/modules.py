@@ -33,8 +33,6 @@ CHECK_MODE: dict[str, bool] = {}
 BACKUP_FORMAT = 2
 FAULT = os.environ.get("HARDENED_IIS_STANDIN_FAULT", "")
 """A fault to put into an emulation on purpose (tests of the tests): ``restore-keeps-current-type``."""
-CALLS: list[str] = []
-"""Every module the stand-in ran in this process, in order (for tests counting remote calls)."""
 
 
 class UnknownModuleError(ContractError):
@@ -54,7 +52,6 @@ def run_module(host: WindowsHost, module: str, raw_args: dict[str, Any]) -> dict
     """The answer of one module call on the stand-in host, checked against the module's contract."""
     if module not in EMULATIONS:
         raise UnknownModuleError(f"the Windows stand-in does not implement {module}; add an emulation in tests/standin/modules.py")
-    CALLS.append(module)
     check_mode = bool(raw_args.get("_ansible_check_mode"))
     if check_mode and not CHECK_MODE[module]:
         return {"changed": False, "skipped": True, "msg": f"remote module ({module}) does not support check mode"}

@@ -173,3 +173,12 @@ class SnapshotFiles:
         if found is None or not found.is_dir():
             return []
         return sorted(entry.name for entry in found.iterdir() if entry.is_file() and not entry.is_symlink())
+
+    def all_files(self) -> list[tuple[str, Path]]:
+        """Every file of the snapshot as (Windows path, local path), sorted; symbolic links are left out."""
+        found = []
+        for local in _walk(self.root):
+            parts = local.relative_to(self.root).parts
+            if local.is_file() and len(parts) > 1:
+                found.append((parts[0].upper() + ":\\" + "\\".join(parts[1:]), local))
+        return sorted(found)

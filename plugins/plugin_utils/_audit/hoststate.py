@@ -208,21 +208,26 @@ def state_from_gather(result: dict[str, Any], host: str) -> HostState:
     return state_from_document(result.get("state") or {}, files, f"{host} (gathered)", host)
 
 
+def read_state_document(root: Path) -> Any:
+    """A snapshot's ``state.yml`` as data ({} when there is none); malformed YAML names the file and line."""
+    state_file = root / "state.yml"
+    if state_file.is_symlink():
+        raise HostStateError(f"{state_file}: a symbolic link; a snapshot's files are never read through links")
+    if not state_file.is_file():
+        return {}
+    try:
+        return yaml.safe_load(state_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise HostStateError(f"{state_file}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
 def load_snapshot(directory: str | Path, name: str | None = None) -> HostState:
     """Host state from a snapshot directory."""
     root = Path(directory)
     if not (root / "files").is_dir():
         raise HostStateError(f"{root}: not a host snapshot (no 'files' directory)")
-    for entry in ("files", "state.yml"):
-        if (root / entry).is_symlink():
-            raise HostStateError(f"{root / entry}: a symbolic link; a snapshot's files are never read through links")
-    state_file = root / "state.yml"
-    document: Any = {}
-    if state_file.is_file():
-        try:
-            document = yaml.safe_load(state_file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise HostStateError(f"{state_file}{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    return state_from_document(document, SnapshotFiles(root / "files"), str(state_file), name or root.name)
+    if (root / "files").is_symlink():
+        raise HostStateError(f"{root / 'files'}: a symbolic link; a snapshot's files are never read through links")
+    return state_from_document(read_state_document(root), SnapshotFiles(root / "files"), str(root / "state.yml"), name or root.name)

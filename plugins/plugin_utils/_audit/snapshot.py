@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, windows_parts
+from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, file_parts
 
 from .hoststate import HostStateError, gathered_files, probed_paths, state_from_gather
 
@@ -27,14 +27,11 @@ MANIFEST = "manifest.sha256"
 
 
 def _relative(path: str, host: str) -> str:
-    """Where a gathered file goes in the snapshot; a path that could leave it is refused (``_paths.windows_parts``)."""
+    """Where a gathered file goes in the snapshot; a path that could leave it is refused (``_paths.file_parts``)."""
     try:
-        drive, parts = windows_parts(path)
+        return "/".join(["files", *file_parts(path)])
     except PathEscapeError as exc:
         raise HostStateError(f"{host}: gathered file refused: {exc}") from None
-    if not parts:
-        raise HostStateError(f"{host}: gathered file {path!r} names a drive, not a file")
-    return "/".join(["files", drive, *parts])
 
 
 def snapshot_content(result: dict[str, Any], host: str) -> dict[str, bytes]:

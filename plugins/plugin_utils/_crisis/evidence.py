@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import expand, normalize
-from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, windows_parts
+from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, file_parts
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS
 
@@ -126,6 +126,15 @@ def w3c_span(content: bytes) -> tuple[datetime.datetime, datetime.datetime] | No
     return (first, last) if first is not None and last is not None else None
 
 
+def found_logs(files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Log candidates for :func:`select_logs` from the files ``ansible.windows.win_find`` returns."""
+    return [
+        {"path": f["path"], "name": f.get("filename") or "", "created": f.get("creationtime"), "modified": f.get("lastwritetime"), "size": f.get("size")}
+        for f in files
+        if not f.get("isdir")
+    ]
+
+
 def select_logs(files: list[dict[str, Any]], since: Any, until: Any) -> list[dict[str, Any]]:
     """The log files that cover part of the window, each with the span that decided it.
 
@@ -170,12 +179,9 @@ def _epoch(value: Any) -> datetime.datetime | None:
 def bundle_path(windows_path: str) -> str:
     """Where a host file goes in the bundle's ``logs/``: ``C:\\inetpub\\x.log`` -> ``C/inetpub/x.log`` (confined: ``_paths``)."""
     try:
-        drive, parts = windows_parts(windows_path)
+        return "/".join(file_parts(windows_path))
     except PathEscapeError as exc:
         raise ValueError(f"{windows_path!r} is not an absolute Windows path a bundle can hold ({exc})") from None
-    if not parts:
-        raise ValueError(f"{windows_path!r} is not an absolute Windows path (a drive, not a file)")
-    return "/".join([drive, *parts])
 
 
 def tree_digest(root: Path) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors imp
 from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, windows_parts
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
 
-from .backup import FORMAT, MANIFEST, BackupManifest, FileEntry, RegistryEntry, new_backup_id, parse_manifest, registry_type_of
+from .backup import FORMAT, MANIFEST, BackupManifest, FileEntry, RegistryEntry, is_backup_id, new_backup_id, parse_manifest, registry_type_of
 from .plan import FileChange, Plan
 
 BACKUPS = ".hardened-iis-backups"
@@ -246,7 +246,7 @@ def _put_back(snapshot: Path, backup: Path, manifest: BackupManifest, steps: lis
 
 def read_backup(snapshot: Path, backup_id: str) -> tuple[Path, BackupManifest]:
     """The folder and manifest of one of the snapshot's backups; ApplyError when it cannot be used."""
-    if not backup_id or "/" in backup_id or "\\" in backup_id or backup_id in {".", ".."}:
+    if not is_backup_id(backup_id):
         raise ApplyError(f"backup {backup_id!r}: not a backup id of this snapshot")
     backup = _backup_folder(snapshot, backup_id)
     try:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 FORMAT = 2
@@ -93,7 +93,6 @@ class BackupManifest:
     files: tuple[FileEntry, ...] = ()
     registry: tuple[RegistryEntry, ...] = ()
     state: dict[str, str] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         document: dict[str, Any] = {

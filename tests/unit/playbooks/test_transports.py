@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from .conftest import closed_port
 
 ROOT = Path(__file__).resolve().parents[3]
 ANSIBLE = shutil.which("ansible", path=str(Path(sys.executable).parent)) or "ansible"
@@ -47,12 +48,6 @@ def client_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return folder / "cert.pem", folder / "key.pem"
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def ping(connection: str, auth: str, certificate: tuple[Path, Path]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from ansible_collections.hardened.iis.plugins.action.audit import ActionModule a
 from ansible_collections.hardened.iis.plugins.action.evidence_bundle import ActionModule as EvidenceBundle
 from ansible_collections.hardened.iis.plugins.action.snapshot_write import ActionModule as SnapshotWrite
 
-from .conftest import Runner
+from .conftest import LAB, Runner
 
 Standin = Callable[[str], tuple[Runner, Path]]
 
@@ -48,3 +49,16 @@ def test_an_evidence_bundle_of_a_live_host_fetches_the_logs_of_the_window(standi
     assert evidence["source"] == "live" and evidence["host"] == "web02"
     manifest = dict(reversed(line.split("  ", 1)) for line in (tmp_path / "bundle" / "manifest.sha256").read_text(encoding="utf-8").splitlines())
     assert manifest["processes.json"] == hashlib.sha256((tmp_path / "bundle" / "processes.json").read_bytes()).hexdigest()
+
+
+def test_collecting_a_snapshot_host_copies_no_file_through_a_link(tmp_path: Path) -> None:
+    snapshot = tmp_path / "web01"
+    shutil.copytree(LAB / "web01", snapshot)
+    (tmp_path / "secret.txt").write_bytes(b"SECRET-OUTSIDE")
+    (snapshot / "files" / "C" / "inetpub" / "linked.txt").symlink_to(tmp_path / "secret.txt")
+
+    result = Runner(None).run(SnapshotWrite, {"dest": str(tmp_path / "copy")}, hardened_iis_snapshot=str(snapshot))
+
+    assert result["target"] == "snapshot" and not result.get("failed"), result.get("msg")
+    assert not (tmp_path / "copy" / "files" / "C" / "inetpub" / "linked.txt").exists()
+    assert all(b"SECRET-OUTSIDE" not in p.read_bytes() for p in (tmp_path / "copy").rglob("*") if p.is_file())

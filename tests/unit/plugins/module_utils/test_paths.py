@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, drive_path, windows_parts
+from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, file_parts, windows_parts
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot import snapshot_content, write_snapshot
 
@@ -75,6 +75,6 @@ def test_a_symbolic_link_on_the_way_is_never_followed(tmp_path: Path) -> None:
     secret.mkdir()
     (root / "C" / "inetpub").symlink_to(secret, target_is_directory=True)
     with pytest.raises(PathEscapeError, match="symbolic link"):
-        drive_path(root, "C:\\inetpub\\web.config")
+        confined_path(root, file_parts("C:\\inetpub\\web.config"))
     with pytest.raises(PathEscapeError, match="not a single path segment"):
         confined_path(root, ["C", "..", "x"])
