@@ -33,7 +33,7 @@ def site(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run(site: Path, action: str, *extra: str, key: str = "signing_key") -> subprocess.CompletedProcess[str]:
+def run(site: Path, action: str, *extra: str, key: str = "signing_key", inventory: str = "web01,") -> subprocess.CompletedProcess[str]:
     environment = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"))
     variables = {
         "integrity_roots": [str(site / "tree")],
@@ -45,7 +45,7 @@ def run(site: Path, action: str, *extra: str, key: str = "signing_key") -> subpr
     command = [
         PLAYBOOK,
         "-i",
-        "web01,",
+        inventory,
         "-c",
         "local",
         "-e",
@@ -76,6 +76,19 @@ def test_capture_verify_rebaseline_with_one_playbook_each(site: Path) -> None:
     clean = run(site, "verify", key="verify_key")
     assert clean.returncode == 0, clean.stdout
     assert "web01: matches baseline v2" in clean.stdout
+
+
+def test_a_limited_verify_of_a_changed_host_fails_and_writes_its_report(site: Path) -> None:
+    """--limit skips every play whose hosts are outside the limit: the verdict and the report must not live in one."""
+    assert run(site, "capture", inventory="web01,web02,").returncode == 0
+    (site / "tree" / "index.html").write_text("<h1>defaced</h1>\n")
+    limited = run(site, "verify", "--limit", "web02", key="verify_key", inventory="web01,web02,")
+    assert limited.returncode != 0, limited.stdout
+    assert "changed since the baseline: web02" in limited.stdout
+    assert "web01" not in limited.stdout.split("PLAY RECAP")[1]
+    findings = json.loads((site / "reports" / "integrity_findings.json").read_text(encoding="utf-8"))
+    assert {f["host"] for f in findings["findings"]} == {"web02"}
+    assert ("integrity-baseline-matches", "fail") in {(f["rule_id"], f["status"]) for f in findings["findings"]}
 
 
 def test_check_mode_stores_nothing(site: Path) -> None:
