@@ -25,11 +25,17 @@ Then, one after another, best of N runs each:
     page title, the certificate subject CN and TLS as found by each, with agreement counts
     (between the two, and with what the listener really serves).
 
+(d) the scope, before any connection (no listener, no nmap): ``expand_scope`` of a /24 minus
+    a /8 exclusion, of a /8 (the limit raised) with its address count, and reading the
+    addresses of a /12 one at a time as the scan does (whole and dealt out to 4 threads);
+    best of N wall time each, and the peak of memory allocated in Python (``tracemalloc``,
+    in a separate untimed run).
+
 nmap is Debian's package (``apt-get install nmap``); this script installs nothing: without
 nmap on PATH it says so and times only its own side. Wall times include nmap's process
 start-up; the probe stage's include ``asyncio.run``'s event loop set-up.
 
-Usage: python benchmarks/bench_discovery.py [--runs 3] [--seed 7] [--json out.json] [--scan-only]
+Usage: python benchmarks/bench_discovery.py [--runs 3] [--seed 7] [--json out.json] [--scan-only | --scope-only]
 Results and how they were taken: docs/performance.md.
 """
 
@@ -59,6 +65,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
@@ -79,6 +86,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._discovery.scanner im
     probe_all,
     scan,
 )
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import DEFAULT_MAX_ADDRESSES, expand_scope  # noqa: E402
 
 PORTS = (8000, 8008, 8080, 8081, 8443, 8888, 9080, 9443)
 ADDRESSES = [f"127.0.0.{host}" for host in range(1, 255)]
@@ -527,12 +535,73 @@ def silent_stage(runs: int, nmap: str | None, seed: int) -> dict[str, Any]:
     return stage
 
 
+@dataclass(frozen=True)
+class ScopeCase:
+    """One measurement of (d): what is timed, and what it must come to (the script fails otherwise)."""
+
+    name: str
+    work: Callable[[], int]
+    expected: int
+
+
+def _read_all(addresses: Sequence[str]) -> int:
+    return sum(1 for _address in addresses)
+
+
+def _read_in_shards(addresses: Sequence[str], shards: int) -> int:
+    return sum(_read_all(addresses[index::shards]) for index in range(shards))
+
+
+SLASH_12 = expand_scope(["10.16.0.0/12"], max_addresses=1 << 20).addresses
+SCOPE_CASES = (
+    ScopeCase("/24 minus a /8 exclusion", lambda: len(expand_scope(["192.168.7.0/24"], ["10.0.0.0/8"]).addresses), 254),
+    ScopeCase("/24 inside a /8 exclusion", lambda: len(expand_scope(["10.20.30.0/24"], ["10.0.0.0/8"]).addresses), 0),
+    ScopeCase("/8 scope, counted", lambda: len(expand_scope(["10.0.0.0/8"], max_addresses=1 << 24).addresses), (1 << 24) - 2),
+    ScopeCase(
+        "/8 minus 4,096 scattered /24 exclusions, counted",
+        lambda: len(expand_scope(["10.0.0.0/8"], [f"10.{n >> 4}.{(n & 15) << 4}.0/24" for n in range(4096)], max_addresses=1 << 24).addresses),
+        (1 << 24) - 2 - 4096 * 256 + 1,
+    ),
+    ScopeCase("reading a /12 (1,048,574 addresses) one by one", lambda: _read_all(SLASH_12), (1 << 20) - 2),
+    ScopeCase("reading a /12 dealt out to 4 threads' shares", lambda: _read_in_shards(SLASH_12, 4), (1 << 20) - 2),
+)
+
+
+def peak_allocated(work: Callable[[], int]) -> int:
+    """The most memory Python had allocated at once while ``work`` ran (bytes)."""
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def scope_stage(runs: int) -> dict[str, Any]:
+    """(d): building, counting and reading scopes; no connection is made."""
+    print(f"(d) scope: building, counting and reading (default limit {DEFAULT_MAX_ADDRESSES:,}), best of {runs}")
+    stage: dict[str, Any] = {}
+    for case in SCOPE_CASES:
+        times: list[float] = []
+        for _run in range(runs):
+            seconds, count = timed(case.work)
+            if count != case.expected:
+                raise SystemExit(f"scope, {case.name}: {count} addresses, expected {case.expected}")
+            times.append(seconds)
+        peak = peak_allocated(case.work)
+        stage[case.name] = {"addresses": case.expected, "peak_bytes": peak} | summary(times)
+        timing = f"best {min(times):.6f} s, median {statistics.median(times):.6f} s"
+        print(f"  {case.name:<52} {case.expected:>10,} addresses: {timing}, peak {peak / 1024:,.1f} KiB")
+    return stage
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--scan-only", action="store_true", help="time the port scan only (nmap -sV takes about 90 s a run)")
+    parser.add_argument("--scope-only", action="store_true", help="measure (d), the scope, only: no listener, no connection, no nmap")
     arguments = parser.parse_args()
     runs = max(1, arguments.runs)
     nmap = shutil.which("nmap")
@@ -546,6 +615,9 @@ def main() -> int:
         "probe_defaults": PROBE_DEFAULTS,
         "nmap": nmap_version(nmap) if nmap else None,
     }
+    result["scope"] = scope_stage(runs)
+    if arguments.scope_only:
+        return write_result(result, arguments.json)
     if nmap is None:
         print("nmap not found on PATH (Debian: apt-get install nmap): timing hardened.iis alone, no comparison")
     else:
@@ -597,9 +669,12 @@ def main() -> int:
             result["fingerprint"] = fingerprint_stage(runs, nmap, ours_open, listeners)
 
     result["silent"] = silent_stage(runs, nmap, arguments.seed)
+    return write_result(result, arguments.json)
 
-    if arguments.json:
-        arguments.json.write_text(json.dumps(result, indent=2, default=list) + "\n", encoding="utf-8")
+
+def write_result(result: dict[str, Any], path: Path | None) -> int:
+    if path:
+        path.write_text(json.dumps(result, indent=2, default=list) + "\n", encoding="utf-8")
     return 0
 
 

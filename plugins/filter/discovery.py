@@ -4,14 +4,19 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.reconcile import InventoryHost, Service, reconcile
-from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import DEFAULT_MAX_ADDRESSES, ScopeError, expand_scope, resolve_name
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import (
+    DEFAULT_MAX_ADDRESSES,
+    ScopeError,
+    canonical_address,
+    expand_scope,
+    resolve_name,
+)
 from ansible_collections.hardened.iis.plugins.plugin_utils._discovery_report import findings_of, table_lines
 from ansible_collections.hardened.iis.plugins.plugin_utils._report_text import csv_text
 
@@ -32,14 +37,25 @@ def _services(discovery: dict[str, Any]) -> list[Service]:
     return found
 
 
-def _addresses(values: list[str], resolve: Callable[[str], list[str]]) -> set[str]:
-    """Addresses as given, and host names resolved (an inventory may name hosts rather than number them)."""
+def _canonical(value: str, what: str) -> str | None:
+    try:
+        return canonical_address(value)
+    except ScopeError as exc:
+        raise AnsibleFilterError(f"discovery_reconcile: {what}: {exc}") from None
+
+
+def _addresses(values: list[str], resolve: Callable[[str], list[str]], host: str) -> set[str]:
+    """Addresses in their canonical spelling, and host names resolved (an inventory may name hosts rather than number them)."""
     found: set[str] = set()
     for value in values:
-        try:
-            found.add(str(ipaddress.ip_address(value)))
-        except ValueError:
-            found.update(resolve(value))
+        address = _canonical(value, f"inventory host {host!r}")
+        if address is not None:
+            found.add(address)
+            continue
+        for resolved in resolve(value):
+            address = _canonical(resolved, f"inventory host {host!r} (resolved from {value!r})")
+            if address is not None:
+                found.add(address)
     return found
 
 
@@ -51,7 +67,7 @@ def _inventory(hosts: Any, resolve: Callable[[str], list[str]]) -> list[Inventor
         if not isinstance(host, dict) or "name" not in host:
             raise AnsibleFilterError(f"discovery_reconcile: inventory[{index}] needs 'name'")
         ports = host.get("allowed_ports")
-        addresses = _addresses([str(a) for a in host.get("addresses") or [host["name"]]], resolve)
+        addresses = _addresses([str(a) for a in host.get("addresses") or [host["name"]]], resolve, str(host["name"]))
         parsed.append(InventoryHost(str(host["name"]), addresses, [int(p) for p in ports] if ports else None))
     return parsed
 
@@ -61,7 +77,7 @@ def discovery_reconcile(discovery: Any, inventory: Any, scope: Any, exclude: Any
     if not isinstance(discovery, dict) or "services" not in discovery:
         raise AnsibleFilterError("discovery_reconcile expects the result of hardened.iis.web_discovery")
     try:
-        scanned = set(expand_scope(list(scope), list(exclude or []), max_addresses).addresses)
+        scanned = expand_scope(list(scope), list(exclude or []), max_addresses).addresses
     except ScopeError as exc:
         raise AnsibleFilterError(f"discovery_reconcile: {exc}") from None
     result = reconcile(_services(discovery), _inventory(inventory, resolve_name), scanned)

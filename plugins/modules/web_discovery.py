@@ -17,6 +17,10 @@ description:
     C(X-AspNet-Version), title, redirect, the IIS start page, http.sys; TLS versions accepted, certificate subject,
     issuer, SANs, expiry, self-signed) and classifies it (IIS with version, http.sys, another server, unknown).
   - The whole address space is always refused, and a scope larger than O(max_addresses) is refused.
+  - Addresses are compared by number, never by text - an IPv4-mapped or IPv4-compatible IPv6 address
+    (C(::ffff:10.0.0.1), C(::10.0.0.1)) is its IPv4 address, in O(scope), O(exclude) and what names resolve to.
+    IPv4 is written as four decimal numbers (C(010.0.0.1), C(127.1) are refused).
+    A zone (C(fe80::1%eth0)) is refused in O(scope) and dropped in O(exclude), which excludes the address on every interface.
   - Optionally reads Zeek logs (O(zeek_logs), TSV or JSON) and packet captures (O(pcaps)) and lists the web servers they saw.
   - Run it on the control node or a scanning host (C(delegate_to)); it changes nothing anywhere.
 author: hardened.iis maintainers (@hardened-iis)
@@ -26,12 +30,16 @@ requirements:
   - cryptography, for certificate details (without it a certificate reports only its SHA-256)
 options:
   scope:
-    description: What to scan, explicitly; nothing else is ever scanned.
+    description:
+      - What to scan, explicitly; nothing else is ever scanned.
+      - CIDRs, ranges (C(10.1.0.10-40), or two full IPv4 or IPv6 addresses), addresses, host names.
     type: list
     elements: str
     required: true
   exclude:
-    description: Addresses, ranges or networks never to touch.
+    description:
+      - Addresses, ranges, networks or host names never to touch, in the forms O(scope) takes; any size.
+      - Every address named (or resolved to) is excluded whatever its spelling, so C(::ffff:127.0.0.1) excludes C(127.0.0.1).
     type: list
     elements: str
     default: []
@@ -41,7 +49,9 @@ options:
     elements: int
     default: [80, 443, 8080, 8443, 8000, 8888, 81, 591, 5985, 5986]
   max_addresses:
-    description: The largest scope accepted (a /16 by default); raise it on purpose for larger scans.
+    description:
+      - The largest scope accepted (a /16 by default); raise it on purpose for larger scans.
+      - Counts the distinct addresses O(scope) names before exclusions - a network whole, a host name as every address it resolves to.
     type: int
     default: 65536
   concurrency:
@@ -181,7 +191,7 @@ def main() -> None:
         module.fail_json(msg=f"{exc.filename}: cannot be read ({exc.strerror})")
     settings = {name: params[name] for name in ("concurrency", "timeout", "min_timeout", "retries", "per_host_rate")}
     try:
-        found = scan(list(scope.addresses), params["ports"], **settings)
+        found = scan(scope.addresses, params["ports"], **settings)
     except ScanError as exc:
         module.fail_json(msg=str(exc))
     results = asyncio.run(probe_all(found.open))

@@ -5,7 +5,8 @@
 
 A service (address, port) belongs to an inventory host when its address is one of the
 host's addresses (``ansible_host`` or its resolved name), or when a name the service
-presented (certificate SAN, TLS SNI) is the host's name. Then:
+presented (certificate SAN, TLS SNI) is the host's name. Addresses are compared by number
+(``::ffff:10.0.0.1`` is ``10.0.0.1``, a zone does not count; see ``scope.py``). Then:
 
 * ``managed``: an inventory host with at least one service seen;
 * ``rogue``: a service that belongs to no inventory host;
@@ -15,8 +16,11 @@ presented (certificate SAN, TLS SNI) is the host's name. Then:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
+
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import AddressRanges, ScopeError, address_ranges, canonical_address
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,27 @@ class Reconciliation:
         }
 
 
+def _canonical_or_none(address: str) -> str | None:
+    """The canonical spelling of an address; ``None`` for anything else (a name, an ambiguous form such as ``010.0.0.1``)."""
+    try:
+        return canonical_address(address)
+    except ScopeError:
+        return None
+
+
+def _comparable(address: str) -> str:
+    """The canonical spelling of an address; anything else as it is, which matches no address."""
+    return _canonical_or_none(address) or address
+
+
+def _in_scope(scanned: AddressRanges | Collection[str]) -> AddressRanges:
+    if isinstance(scanned, AddressRanges):
+        return scanned
+    return address_ranges(address for address in map(_canonical_or_none, scanned) if address is not None)
+
+
 def _owner(service: Service, by_address: dict[str, str], by_name: dict[str, str]) -> str | None:
-    owner = by_address.get(service.address)
+    owner = by_address.get(_comparable(service.address))
     if owner is not None:
         return owner
     for name in service.names:
@@ -70,9 +93,10 @@ def _owner(service: Service, by_address: dict[str, str], by_name: dict[str, str]
     return None
 
 
-def reconcile(services: list[Service], inventory: list[InventoryHost], scanned: set[str]) -> Reconciliation:
-    """Sort what was seen into managed, rogue, missing and unapproved; ``scanned`` is every address in scope."""
-    by_address = {address: host.name for host in inventory for address in host.addresses}
+def reconcile(services: list[Service], inventory: list[InventoryHost], scanned: AddressRanges | Collection[str]) -> Reconciliation:
+    """Sort what was seen into managed, rogue, missing and unapproved; ``scanned`` is every address in scope (a scope's ranges, or addresses)."""
+    in_scope = _in_scope(scanned)
+    by_address = {_comparable(address): host.name for host in inventory for address in host.addresses}
     by_name = {host.name.casefold(): host.name for host in inventory}
     hosts = {host.name: host for host in inventory}
     result = Reconciliation()
@@ -88,7 +112,7 @@ def reconcile(services: list[Service], inventory: list[InventoryHost], scanned: 
     for host in inventory:
         if host.name in result.managed:
             continue
-        if host.addresses & scanned:
+        if any(address in in_scope for address in host.addresses):
             result.missing.append(host.name)
         else:
             result.not_in_scope.append(host.name)

@@ -4,8 +4,8 @@
 """Active discovery of web servers: a TCP connect scan, then an HTTP(S) probe of every open port.
 
 The targets arrive already resolved and bounded (scope parsing and safety limits live elsewhere):
-a list of addresses and a list of ports. Everything uses ordinary sockets, so no privileges are
-needed:
+a sequence of addresses (a scope's ``AddressRanges``, read one address at a time, or a list)
+and a list of ports. Everything uses ordinary sockets, so no privileges are needed:
 
 * :func:`scan` connects to every address x port from one selector loop over non-blocking sockets
   (no task per target: that is what makes it faster than nmap's connect scan), with bounded
@@ -41,9 +41,11 @@ import socket
 import ssl
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
+
+from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import AddressRanges
 
 try:
     from cryptography import x509
@@ -160,11 +162,19 @@ class ScanResult:
 
 
 class HostPacer:
-    """At most ``rate`` new connections per second to each host (``None``: no pacing)."""
+    """At most ``rate`` new connections per second to each host (``None``: no pacing).
+
+    Only hosts whose next slot is still ahead are remembered (a slot in the past is the same as
+    none), so pacing a /8 holds the hosts contacted in the last interval, not every host.
+    """
+
+    KEEP = 1024
+    """Below this many remembered hosts, none is forgotten."""
 
     def __init__(self, rate: float | None) -> None:
         self._interval = 1.0 / rate if rate else 0.0
         self._next: dict[str, float] = {}
+        self._forget_above = self.KEEP
 
     def slot(self, host: str, now: float) -> float:
         """Reserve the next connection slot of ``host``: the time (at or after ``now``) it may start."""
@@ -172,7 +182,18 @@ class HostPacer:
             return now
         slot = max(now, self._next.get(host, now))
         self._next[host] = slot + self._interval
+        if len(self._next) > self._forget_above:
+            self._forget_passed(now)
         return slot
+
+    def _forget_passed(self, now: float) -> None:
+        self._next = {host: due for host, due in self._next.items() if due > now}
+        self._forget_above = max(self.KEEP, 2 * len(self._next))
+
+    @property
+    def remembered(self) -> int:
+        """How many hosts have a slot ahead on record."""
+        return len(self._next)
 
 
 _NONBLOCK_FLAG: int = getattr(socket, "SOCK_NONBLOCK", 0)
@@ -274,6 +295,8 @@ class _ConnectScan:
         self._retries = retries
         self._pacer = pacer
         self._ready: collections.deque[_Queued] = collections.deque()
+        self._fresh: Iterator[tuple[str, int]] | None = None
+        self._to_retry: collections.deque[_Queued] = collections.deque()
         self._delayed: list[tuple[float, int, tuple[str, int], int]] = []
         self._order = itertools.count()
         self._pending: dict[int, _Attempt] = {}
@@ -284,10 +307,10 @@ class _ConnectScan:
         self.result = ScanResult(open=[], unanswered=[])
 
     def run(self, targets: Iterable[tuple[str, int]]) -> ScanResult:
-        """Scan ``targets``; every socket is closed when this returns or raises."""
-        self._ready.extend((target, 0, False) for target in targets)
+        """Scan ``targets``, read as the scan goes (never all held at once); every socket is closed when this returns or raises."""
+        self._fresh = iter(targets)
         try:
-            while self._ready or self._delayed or self._pending:
+            while self._busy():
                 self._launch(time.monotonic())
                 self._wait(time.monotonic())
                 self._tighten(time.monotonic())
@@ -299,20 +322,51 @@ class _ConnectScan:
         self.result.unanswered.sort(key=_target_key)
         return self.result
 
+    def _busy(self) -> bool:
+        """Targets left to try, waiting for their slot, or pending."""
+        return bool(self._ready or self._delayed or self._pending or self._to_retry or self._fresh is not None)
+
     def _launch(self, now: float) -> None:
         due: list[_Queued] = []
         while self._delayed and self._delayed[0][0] <= now:
             _slot, _order, target, number = heapq.heappop(self._delayed)
             due.append((target, number, True))
         self._ready.extendleft(reversed(due))
-        while self._ready and len(self._pending) < self._limit:
-            target, number, reserved = self._ready.popleft()
+        while len(self._pending) < self._limit:
+            queued = self._next_queued()
+            if queued is None:
+                return
+            target, number, reserved = queued
             slot = now if reserved else self._pacer.slot(target[0], now)
             if slot > now:
                 heapq.heappush(self._delayed, (slot, next(self._order), target, number))
             elif not self._start(target, number, now):
                 self._ready.appendleft((target, number, True))
                 return
+
+    def _next_queued(self) -> _Queued | None:
+        """What to start next: a target put back or due, else one not tried yet, else a retry.
+
+        Retries wait for the targets not tried yet (the round trips learnt meanwhile shorten their
+        wait), unless ``limit`` of them are waiting: then they go first, so a scan of dark space
+        holds a bounded number of them. Targets not tried yet are read only while fewer than
+        ``limit`` wait for a pacing slot.
+        """
+        if self._ready:
+            return self._ready.popleft()
+        if len(self._to_retry) < self._limit and len(self._delayed) < self._limit:
+            fresh = self._next_fresh()
+            if fresh is not None:
+                return fresh, 0, False
+        return self._to_retry.popleft() if self._to_retry else None
+
+    def _next_fresh(self) -> tuple[str, int] | None:
+        if self._fresh is None:
+            return None
+        target = next(self._fresh, None)
+        if target is None:
+            self._fresh = None
+        return target
 
     def _start(self, target: tuple[str, int], number: int, now: float) -> bool:
         """Start one connection; ``False`` when the process is out of descriptors or local ports."""
@@ -392,7 +446,7 @@ class _ConnectScan:
             self._poll.unregister(fd)
             attempt.sock.close()
             if attempt.number < self._retries:
-                self._ready.append((attempt.target, attempt.number + 1, False))
+                self._to_retry.append((attempt.target, attempt.number + 1, False))
             else:
                 self.result.unanswered.append(attempt.target)
 
@@ -425,8 +479,13 @@ def _merge(parts: list[ScanResult]) -> ScanResult:
     )
 
 
+def _distinct(addresses: Sequence[str]) -> Sequence[str]:
+    """A scope's :class:`AddressRanges` as it is (a set already, read lazily); any other sequence without repeats."""
+    return addresses if isinstance(addresses, AddressRanges) else _unique(addresses)
+
+
 def scan(
-    addresses: list[str],
+    addresses: Sequence[str],
     ports: list[int],
     *,
     concurrency: int = 256,
@@ -447,16 +506,18 @@ def scan(
 
     The addresses are dealt out to ``workers`` threads (default: :func:`default_workers`), each
     with its own loop and its share of the concurrency: the system calls of a connect scan run in
-    parallel, and each host stays with one thread, so its pacing holds.
+    parallel, and each host stays with one thread, so its pacing holds. A scope's
+    :class:`~.scope.AddressRanges` is read one address at a time: each thread takes every
+    ``workers``-th address by position, so no list of addresses or targets is ever built.
     """
-    hosts, port_list = _unique(addresses), _unique(ports)
+    hosts, port_list = _distinct(addresses), _unique(ports)
     limit = effective_concurrency(concurrency)
     shards = max(1, min(workers or default_workers(), len(hosts), limit))
 
     def scan_shard(index: int) -> ScanResult:
         engine = _ConnectScan(max(1, limit // shards), RoundTrips(min_timeout, timeout), retries, HostPacer(per_host_rate))
         mine = hosts[index::shards]
-        return engine.run((address, port) for port, address in itertools.product(port_list, mine))
+        return engine.run((address, port) for port in port_list for address in mine)
 
     if shards == 1:
         return scan_shard(0)

@@ -45,3 +45,12 @@ def test_bad_input_is_named() -> None:
         discovery_reconcile({"x": 1}, [], ["127.0.0.1"])
     with pytest.raises(AnsibleFilterError, match="the whole address space is never scanned"):
         discovery_reconcile(DISCOVERY, [], ["0.0.0.0/0"])
+
+
+def test_inventory_addresses_are_compared_by_number_and_ambiguous_ones_are_refused() -> None:
+    inventory = [{"name": "web01.example.org", "addresses": ["::FFFF:127.0.0.2"]}, {"name": "web02", "addresses": ["::ffff:127.0.0.3%eth0"]}]
+    report = discovery_reconcile(DISCOVERY, inventory, ["127.0.0.2-3"], exclude=["::ffff:10.0.0.7"])
+    assert list(report["managed"]) == ["web01.example.org"]
+    assert report["missing"] == ["web02"]
+    with pytest.raises(AnsibleFilterError, match=r"inventory host 'web03': .*'010\.0\.0\.1' is not an IPv4 address written as four decimal numbers"):
+        discovery_reconcile(DISCOVERY, [{"name": "web03", "addresses": ["010.0.0.1"]}], ["127.0.0.2-3"])

@@ -21,9 +21,9 @@ def test_networks_ranges_addresses_and_names_expand_exactly() -> None:
         exclude=["10.1.0.11"],
         resolve=names({"web01.example.org": ["192.168.5.20"]}),  # type: ignore[arg-type]
     )
-    assert scope.addresses == ("127.0.0.1", "127.0.0.2", "10.1.0.10", "10.1.0.12", "192.168.5.7", "192.168.5.20")
+    assert tuple(scope.addresses) == ("10.1.0.10", "10.1.0.12", "127.0.0.1", "127.0.0.2", "192.168.5.7", "192.168.5.20")  # in numeric order
     assert scope.names == {"192.168.5.20": "web01.example.org"}
-    assert expand_scope(["10.0.0.5/32"]).addresses == ("10.0.0.5",)
+    assert tuple(expand_scope(["10.0.0.5/32"]).addresses) == ("10.0.0.5",)
 
 
 @pytest.mark.parametrize(
