@@ -16,7 +16,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors imp
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, show_secrets_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, probes_of
 
@@ -37,7 +37,8 @@ class ActionModule(ControllerAction):
         except (CatalogError, HostStateError, ConfigError, TargetError, ValueError) as exc:
             result.update(failed=True, msg=f"audit of {host}: {exc}")
             return result
-        rows = [f.as_dict() for f in findings]
+        show_secrets = show_secrets_of(args, task_vars, self._templar)
+        rows = [f.as_dict(show_secrets=show_secrets) for f in findings]
         result.update(changed=False, findings=rows, score=score_summary(findings), target=target.kind, remote_calls=target.calls)
         if state.reported_name and state.reported_name.casefold() != host.casefold():
             result["reported_name"] = state.reported_name

@@ -9,13 +9,15 @@ import datetime
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.secrets import document_text
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, catalog_from_data, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, show_secrets_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.lock import DEFAULT_TIMEOUT
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host, shown_registry_value
 from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, probes_of
 
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -23,12 +25,14 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "rule_tags": {"type": "list", "elements": "str"},
     "backup_retention": {"type": "int", "default": 5},
     "extra_rules": {"type": "list", "elements": "dict", "default": []},
+    "lock_timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
 }
 
 
 class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
+        show_secrets = show_secrets_of(args, task_vars, self._templar)
         try:
             catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
             rules = catalog.select(args["rules"], args["skip_rules"])
@@ -48,14 +52,16 @@ class ActionModule(ControllerAction):
             today = datetime.date.today()
             target = self.target(args, task_vars, host)
             check_mode = bool(self._task.check_mode)
-            state = target.gather(updates=False, probes=probes_of(rules))
-            plan = plan_host(state, rules, args["params"], exceptions, today)
-            originals = {c.path: state.files.read(c.path) for c in plan.files}
-            # Check mode runs the apply too: it compares every file with the plan's pre-image and writes nothing.
-            applied = target.apply(plan, check_mode=check_mode, retention=args["backup_retention"])
-            after = plan.expected
-            if applied.changed and not check_mode:
-                after = audit_findings(target.gather(updates=False, probes=probes_of(rules)), rules, args["params"], exceptions, today)
+            # One writer at a time, from this gather to the verification (a snapshot's lock; a live host locks in iis_apply).
+            with target.session():
+                state = target.gather(updates=False, probes=probes_of(rules))
+                plan = plan_host(state, rules, args["params"], exceptions, today)
+                originals = {c.path: state.files.read(c.path) for c in plan.files}
+                # Check mode runs the apply too: it compares every file with the plan's pre-image and writes nothing.
+                applied = target.apply(plan, check_mode=check_mode, retention=args["backup_retention"])
+                after = plan.expected
+                if applied.changed and not check_mode:
+                    after = audit_findings(target.gather(updates=False, probes=probes_of(rules)), rules, args["params"], exceptions, today)
         except ManagementSafetyError as exc:
             result.update(failed=True, msg=f"harden of {host}: refused: {exc}; nothing was changed")
             return result
@@ -67,33 +73,41 @@ class ActionModule(ControllerAction):
             return result
         result.update(
             changed=not plan.empty,
-            plan=plan.as_dict(originals),
+            plan=plan.as_dict(originals, show_secrets=show_secrets),
             backup=applied.backup,
             score_before=score_summary(plan.before),
             score_after=score_summary(after),
-            findings=[f.as_dict() for f in after],
+            findings=[f.as_dict(show_secrets=show_secrets) for f in after],
             target=target.kind,
             remote_calls=target.calls,
             reboot_required=applied.reboot_required,
+            skipped_files=[f.as_dict() for f in plan.skipped_files],
         )
+        for skipped in plan.skipped_files:
+            result.setdefault("warnings", []).append(f"harden of {host}: left {skipped.path} alone: {skipped.reason}")
         if self._task.diff and not plan.empty:
-            result["diff"] = self._diff(plan, originals)
+            result["diff"] = self._diff(plan, originals, show_secrets=show_secrets)
         return result
 
     @staticmethod
-    def _diff(plan: Plan, originals: dict[str, bytes | None]) -> list[dict[str, str]]:
+    def _diff(plan: Plan, originals: dict[str, bytes | None], *, show_secrets: bool = False) -> list[dict[str, str]]:
+        """Ansible's diffs: each file whole before and after (secrets redacted, context lines too, unless ``show_secrets``), then registry and features."""
         diffs = [
             {
                 "before_header": change.path,
                 "after_header": change.path,
-                "before": (originals.get(change.path) or b"").decode("utf-8-sig", "replace"),
-                "after": change.after.decode("utf-8-sig", "replace"),
+                "before": document_text(originals.get(change.path), change.path, show_secrets=show_secrets),
+                "after": document_text(change.after, change.path, show_secrets=show_secrets),
             }
             for change in plan.files
         ]
         if plan.registry or plan.features:
-            before = "".join(f"{r.path}\\{r.name} = {r.before!r}\n" for r in plan.registry) + "".join(f"feature {f.name}: {f.before}\n" for f in plan.features)
-            after = "".join(f"{r.path}\\{r.name} deleted\n" if r.delete else f"{r.path}\\{r.name} = {r.value!r} ({r.type})\n" for r in plan.registry) + "".join(
+            shown = [
+                (r, shown_registry_value(r.name, r.before, show_secrets=show_secrets), shown_registry_value(r.name, r.value, show_secrets=show_secrets))
+                for r in plan.registry
+            ]
+            before = "".join(f"{r.path}\\{r.name} = {old!r}\n" for r, old, _new in shown) + "".join(f"feature {f.name}: {f.before}\n" for f in plan.features)
+            after = "".join(f"{r.path}\\{r.name} deleted\n" if r.delete else f"{r.path}\\{r.name} = {new!r} ({r.type})\n" for r, _old, new in shown) + "".join(
                 f"feature {f.name}: {f.state}\n" for f in plan.features
             )
             diffs.append({"before_header": "registry and features", "after_header": "registry and features", "before": before, "after": after})

@@ -9,11 +9,13 @@ from typing import Any
 
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.lock import DEFAULT_TIMEOUT
 from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "backup": {"type": "str", "required": True},
     "snapshot": {"type": "path"},
+    "lock_timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
 }
 
 

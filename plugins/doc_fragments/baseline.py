@@ -15,6 +15,14 @@ options:
       - Snapshot directory of the host (C(files/) mirroring its drives, and C(state.yml)).
       - Defaults to the host variable C(hardened_iis_snapshot).
     type: path
+  show_secrets:
+    description:
+      - Show secrets raw in diffs, the plan and findings' evidence. By default every value that is a secret by the IIS or .NET
+        schema or by its name (passwords, connection strings, machine keys, C(appSettings) entries whose key names a password,
+        secret, token or key, encrypted sections) is replaced by C([redacted]), in context lines of a diff too.
+      - Defaults to the host variable C(hardened_iis_show_secrets), else V(false). Turn it on only for a person who needs the raw
+        diff, never for a job whose output is kept (AWX keeps job output).
+    type: bool
   catalog:
     description: The rule catalog. Defaults to the collection's C(rules/iis10.yml).
     type: path

@@ -19,6 +19,9 @@ description:
     at a site or application path, then one row per value that does not take effect (a lock, a
     duplicate entry).
   - Nothing on any host is read or changed; a malformed file fails with its name, line and cause.
+  - A value that is a secret by the IIS or .NET schema or by its name (a password, a connection string,
+    a machine key, an C(appSettings) value whose key names a password, secret, token or key) is
+    returned as C([redacted]) unless O(show_secrets) is on.
 options:
   _terms:
     description: Snapshot directories, one per host.
@@ -36,6 +39,14 @@ options:
   host:
     description: The name to report the rows under. Defaults to the snapshot directory's name.
     type: str
+  show_secrets:
+    description:
+      - Return secrets raw instead of C([redacted]). Only for a person who needs them; never in a job whose
+        output is kept.
+    type: bool
+    default: false
+    vars:
+      - name: hardened_iis_show_secrets
 """
 
 EXAMPLES = r"""
@@ -100,7 +111,7 @@ class LookupModule(LookupBase):
             snapshot = Path(str(term))
             host = self.get_option("host") or snapshot.name
             try:
-                rows.extend(report(load_snapshot(snapshot), host, settings))
+                rows.extend(report(load_snapshot(snapshot), host, settings, show_secrets=bool(self.get_option("show_secrets"))))
             except (ConfigError, HostStateError, KeyError) as exc:
                 raise AnsibleLookupError(f"hardened.iis.effective_config: {exc}") from None
         return rows

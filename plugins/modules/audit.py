@@ -12,7 +12,16 @@ description:
     result of the P(hardened.iis.iis_host_state#module) gather, and evaluates the rule catalog on the
     controller. Returns one finding per rule and scope (server, site, or application path where a
     C(<location>) or web.config changes the setting the rule reads).
-  - Never changes the host. This is an action plugin; the evaluation runs on the controller.
+  - A web.config IIS cannot read (IIS answers HTTP 500.19 for the URLs below it) is one finding with
+    rule id C(config-file-unreadable) and status C(error) at the scope where IIS reads it, naming the file,
+    the line and the cause and listing the rules it kept from being evaluated there; every other scope is
+    evaluated. A broken applicationHost.config, machine.config or root web.config fails the host.
+  - A finding's C(evidence.actual) that is a secret (a password, a connection string, a machine key, a
+    registry value whose name says it is one) is returned as C([redacted]) unless O(show_secrets) is on.
+  - Never changes the host, but for one thing. This is an action plugin; the evaluation runs on the controller.
+  - The one thing - an apply of P(hardened.iis.harden#module) that was killed before it finished leaves the host
+    partly changed and an intent record on it; the host is restored from that apply's backup before it is read
+    (not in check mode), and RV(recovered_interrupted_apply) and a warning say so (docs/host-state.md).
 author: hardened.iis maintainers (@hardened-iis)
 extends_documentation_fragment:
   - hardened.iis.baseline
@@ -102,4 +111,19 @@ score:
   returned: always
   type: dict
   sample: {passed: 40, failed: 12, manual: 30, excepted: 1, errors: 0, not_applicable: 2, score: 0.7692}
+recovered_interrupted_apply:
+  description:
+    - An earlier apply on the host had been killed before it finished (its intent record was still there); the host was
+      restored from that apply's backup before it was read (an audit changes nothing else), and the record removed. Also a warning.
+    - C(backup), C(started), C(holder) (who ran it), C(files) and C(registry) (what it was changing), C(completed) (true),
+      C(restored) and C(removed) (files written back, files removed).
+  returned: when an interrupted apply was found and restored
+  type: dict
+  sample: {backup: 20261206T041500123456Z, started: '2026-12-06T04:15:00Z', completed: true, restored: [], removed: []}
+interrupted_apply:
+  description:
+    - An earlier apply that never finished was found, and left as it is (check mode). Also a warning. The keys of
+      RV(recovered_interrupted_apply), with C(completed) false.
+  returned: when an interrupted apply was found in check mode
+  type: dict
 """

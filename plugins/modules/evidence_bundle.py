@@ -124,4 +124,12 @@ unchanged:
   description: Whether the snapshot is unchanged (always true for a live host, which the module does not contact).
   returned: success
   type: bool
+interrupted_apply:
+  description:
+    - An earlier apply on the host had been killed before it finished (its intent record is there). A collection
+      records the host as it is, so it is not restored; the next P(hardened.iis.audit#module),
+      P(hardened.iis.harden#module) or P(hardened.iis.rollback#module) restores it. Also a warning.
+    - C(backup), C(started), C(holder), C(files) and C(registry), C(completed) (false).
+  returned: when an interrupted apply was found on a live host
+  type: dict
 """

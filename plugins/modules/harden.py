@@ -14,13 +14,24 @@ description:
     SHA-256, validation, and restore on any failure; then audits the host again.
   - In check mode it stops after the plan and reports it; with C(--diff) it shows a unified diff
     of every file and the before and after of every registry value.
+  - Secrets in diffs, in the plan and in findings' evidence are replaced by C([redacted]) on both sides of
+    a diff, context lines included (passwords, connection strings, machine keys, C(appSettings) values whose
+    key names a password, secret, token or key, encrypted sections); O(show_secrets) shows them raw.
   - Findings whose rule has manual remediation, and findings covered by an unexpired exception,
     are left as they are.
+  - A web.config IIS cannot read is left alone and listed in RV(skipped_files); everything that does not
+    depend on it is hardened.
   - A host with a snapshot (host variable C(hardened_iis_snapshot)) is read from it and the snapshot
     receives the changes. A live host is read with one call of P(hardened.iis.iis_host_state#module),
     changed with one call of P(hardened.iis.iis_apply#module) (plus one call of
     P(ansible.windows.win_feature#module) per Windows feature to add or remove, which handles the
     feature's reboot needs), and read again to verify.
+  - One run at a time on a host, and crash-consistent. A snapshot is locked from the gather to the
+    verification, a live host for the length of P(hardened.iis.iis_apply#module); a second run waits up to
+    O(lock_timeout) seconds, then fails naming the holder. An apply killed before it finished leaves an
+    intent record on the host; this run (and any audit or rollback) first restores the host from that
+    apply's backup and reports it in RV(recovered_interrupted_apply). A backup that cannot be written (a full
+    disk) fails naming the folder and the free space, and changes nothing. See docs/host-state.md.
 author: hardened.iis maintainers (@hardened-iis)
 extends_documentation_fragment:
   - hardened.iis.baseline
@@ -40,6 +51,14 @@ options:
     type: list
     elements: dict
     default: []
+  lock_timeout:
+    description:
+      - Seconds to wait for another run's lock on the host (a snapshot's C(.hardened-iis-backups/hardened-iis.lock),
+        a live host's lock taken by P(hardened.iis.iis_apply#module) and P(hardened.iis.iis_restore#module)), then
+        fail naming its holder and changing nothing. V(0) refuses at once.
+      - docs/host-state.md "Interrupted applies and the host lock".
+    type: int
+    default: 60
 attributes:
   check_mode:
     description: Computes and reports the plan without writing anything.
@@ -102,4 +121,42 @@ reboot_required:
   description: Whether the host must restart for the change to take effect (a SCHANNEL value or a feature changed on a live host).
   returned: always
   type: bool
+skipped_files:
+  description:
+    - Files the plan left alone, and why - each web.config IIS cannot read (not well-formed, a duplicate section
+      or collection key, a C(configSource) file it cannot use). IIS answers HTTP 500.19 for the URLs below such a
+      file, so nothing in it or below it is changed; the rest of the host is hardened. Each is also a warning.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The file's Windows path.
+      type: str
+    line:
+      description: The line of the fault (in the file a C(configSource) names, when the fault is there).
+      type: int
+    reason:
+      description: The cause, and the site and URL path that depend on the file.
+      type: str
+  sample:
+    - path: C:\inetpub\shop\web.config
+      line: 8
+      reason: "IIS cannot read it (C:\\inetpub\\shop\\web.config:8: not well-formed XML: mismatched tag) and answers HTTP 500.19
+        for URLs under Default Web Site/shop; nothing in it or below Default Web Site/shop is changed until a person corrects it"
+recovered_interrupted_apply:
+  description:
+    - An earlier apply on the host had been killed before it finished (its intent record was still there); the host was
+      restored from that apply's backup before it was read and planned, and the record removed. Also a warning.
+    - C(backup), C(started), C(holder) (who ran it), C(files) and C(registry) (what it was changing), C(completed) (true),
+      C(restored) and C(removed) (files written back, files removed).
+  returned: when an interrupted apply was found and restored
+  type: dict
+  sample: {backup: 20261206T041500123456Z, started: '2026-12-06T04:15:00Z', completed: true, restored: [], removed: []}
+interrupted_apply:
+  description:
+    - An earlier apply that never finished was found, and left as it is (check mode). Also a warning. The keys of
+      RV(recovered_interrupted_apply), with C(completed) false.
+  returned: when an interrupted apply was found in check mode
+  type: dict
 """

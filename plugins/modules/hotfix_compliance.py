@@ -18,7 +18,10 @@ description:
     Windows Update history, systeminfo, wmic qfe)."
   - The host's facts come from, in this order, O(evidence) files, its snapshot (host variable
     C(hardened_iis_snapshot)), O(host_state), or one call of P(hardened.iis.iis_host_state#module) on the host.
-  - Never changes the host. This is an action plugin; the decision runs on the controller.
+  - Never changes the host, but for one thing. This is an action plugin; the decision runs on the controller.
+  - The one thing - an apply of P(hardened.iis.harden#module) that was killed before it finished leaves the host
+    partly changed and an intent record on it; the host is restored from that apply's backup before it is read
+    (not in check mode), and RV(recovered_interrupted_apply) and a warning say so (docs/host-state.md).
 author: hardened.iis maintainers (@hardened-iis)
 options:
   cvrf_dir:
@@ -227,4 +230,19 @@ remote_calls:
   description: Module calls made on the host (1 for a live host, 0 otherwise).
   returned: always
   type: int
+recovered_interrupted_apply:
+  description:
+    - An earlier apply on the host had been killed before it finished (its intent record was still there); the host was
+      restored from that apply's backup before it was read, and the record removed. Also a warning.
+    - C(backup), C(started), C(holder) (who ran it), C(files) and C(registry) (what it was changing), C(completed) (true),
+      C(restored) and C(removed) (files written back, files removed).
+  returned: when an interrupted apply was found and restored
+  type: dict
+  sample: {backup: 20261206T041500123456Z, started: '2026-12-06T04:15:00Z', completed: true, restored: [], removed: []}
+interrupted_apply:
+  description:
+    - An earlier apply that never finished was found, and left as it is (check mode). Also a warning. The keys of
+      RV(recovered_interrupted_apply), with C(completed) false.
+  returned: when an interrupted apply was found in check mode
+  type: dict
 """

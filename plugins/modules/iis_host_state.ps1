@@ -32,6 +32,7 @@ $spec = @{
         include_web_configs = @{ type = 'bool'; default = $true }
         max_file_size = @{ type = 'int'; default = 33554432 }
         probe_paths = @{ type = 'list'; elements = 'str'; default = @() }
+        backup_dir = @{ type = 'path'; default = '%ProgramData%\hardened.iis\backups' }
         gather_updates = @{ type = 'bool'; default = $true }
     }
     supports_check_mode = $true
@@ -442,4 +443,25 @@ $module.Result.update_sources = $updateSources
 $module.Result.files = $files
 $module.Result.unreadable = $unreadable
 $module.Result.probes = $probes
+
+# An apply that never finished left its intent record (_Backup.psm1's format) under backup_dir:
+# reported as it is, so the controller completes its restore (iis_restore) before it plans anything.
+$module.Result.interrupted_apply = $null
+$intentPath = Join-Path -Path ([Environment]::ExpandEnvironmentVariables($module.Params.backup_dir)) -ChildPath 'hardened-iis-intent.json'
+if (Test-Path -LiteralPath $intentPath -PathType Leaf) {
+    try {
+        $intent = [System.IO.File]::ReadAllText($intentPath) | ConvertFrom-Json
+        $module.Result.interrupted_apply = @{
+            backup = $intent.backup
+            started = $intent.started
+            holder = $intent.holder
+            files = @($intent.files | ForEach-Object { $_.path })
+            registry = @($intent.registry | ForEach-Object { "$($_.path)\$($_.name)" })
+            completed = $false
+        }
+    }
+    catch {
+        $module.Warn("An intent record of an apply that never finished is at '$intentPath' but cannot be read: $($_.Exception.Message)")
+    }
+}
 $module.ExitJson()

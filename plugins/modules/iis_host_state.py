@@ -17,6 +17,9 @@ description:
     updates from every source it can read (C(Win32_QuickFixEngineering), the C(msu) package provider
     and the Windows Update history) and the state of Microsoft Defender Antivirus. A source that
     cannot be read is listed in RV(update_sources) with its error; the other sources are still returned.
+  - It also reports the intent record that an apply which never finished left under O(backup_dir)
+    (RV(interrupted_apply)); the controller then completes that apply's restore with
+    P(hardened.iis.iis_restore#module) before it reads the host again.
   - It reads and reports; it decides nothing. Give its result to P(hardened.iis.audit#module) as
     O(hardened.iis.audit#module:host_state), or let C(playbooks/collect.yml) write it as a snapshot.
 author: hardened.iis maintainers (@hardened-iis)
@@ -57,6 +60,10 @@ options:
     type: list
     elements: str
     default: []
+  backup_dir:
+    description: Where P(hardened.iis.iis_apply#module) keeps its backups and its intent record (its own O(hardened.iis.iis_apply#module:backup_dir)).
+    type: path
+    default: '%ProgramData%\hardened.iis\backups'
   gather_updates:
     description:
       - Whether to read the installed updates (RV(state.updates)) and Microsoft Defender's state
@@ -164,6 +171,16 @@ probes:
   type: list
   elements: dict
   sample: [{path: C:\Windows\web\printers, exists: false, kind: null}, {path: C:\inetpub\wwwroot\iisstart.htm, exists: true, kind: file}]
+interrupted_apply:
+  description:
+    - The intent record (C(hardened-iis-intent.json) under O(backup_dir)) of an apply that has not finished, or null.
+    - While an apply runs, its record is there too; P(hardened.iis.iis_restore#module) with
+      O(hardened.iis.iis_restore#module:interrupted_only=true) waits for the host's lock and restores only a record
+      still there then.
+    - C(backup), C(started), C(holder), C(files) and C(registry) (the files and C(key\name) registry values it was changing), C(completed) (false).
+  returned: always
+  type: dict
+  sample: {backup: 20261122T081500123456Z, started: '2026-11-22T08:15:00Z', holder: {controller: ctl01, user: ops}, completed: false}
 update_sources:
   description:
     - Each source of RV(state.updates) and RV(state.defender) that was read (C(hotfix), C(msu),

@@ -14,6 +14,8 @@ description:
     included (registry values and features); a live host with one call of P(hardened.iis.iis_restore#module).
   - Checks that the backup is complete before writing anything. A second run changes nothing.
   - Used by the rollout playbook when a host fails its health check.
+  - Holds the host's lock (O(lock_timeout)), and first restores an apply that was killed before it finished, if
+    one left its intent record (RV(recovered_interrupted_apply)).
 author: hardened.iis maintainers (@hardened-iis)
 options:
   backup:
@@ -27,6 +29,14 @@ options:
   snapshot:
     description: The host's snapshot directory; default the host variable C(hardened_iis_snapshot), else the host is live.
     type: path
+  lock_timeout:
+    description:
+      - Seconds to wait for another run's lock on the host (a snapshot's C(.hardened-iis-backups/hardened-iis.lock),
+        a live host's lock taken by P(hardened.iis.iis_apply#module) and P(hardened.iis.iis_restore#module)), then
+        fail naming its holder and changing nothing. V(0) refuses at once.
+      - docs/host-state.md "Interrupted applies and the host lock".
+    type: int
+    default: 60
 attributes:
   check_mode:
     description: Reports what would be restored and writes nothing.
@@ -79,4 +89,19 @@ removed:
   returned: always
   type: list
   elements: str
+recovered_interrupted_apply:
+  description:
+    - An earlier apply on the host had been killed before it finished (its intent record was still there); the host was
+      restored from that apply's backup before the rollback asked for, and the record removed. Also a warning.
+    - C(backup), C(started), C(holder) (who ran it), C(files) and C(registry) (what it was changing), C(completed) (true),
+      C(restored) and C(removed) (files written back, files removed).
+  returned: when an interrupted apply was found and restored
+  type: dict
+  sample: {backup: 20261206T041500123456Z, started: '2026-12-06T04:15:00Z', completed: true, restored: [], removed: []}
+interrupted_apply:
+  description:
+    - An earlier apply that never finished was found, and left as it is (check mode). Also a warning. The keys of
+      RV(recovered_interrupted_apply), with C(completed) false.
+  returned: when an interrupted apply was found in check mode
+  type: dict
 """

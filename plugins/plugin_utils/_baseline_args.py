@@ -7,11 +7,17 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import CatalogError
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding, RuleException, score
 
+SHOW_SECRETS_VARIABLE = "hardened_iis_show_secrets"
+"""The host variable that turns redaction of secrets off (``show_secrets``'s default)."""
+
 BASELINE_ARGUMENTS: dict[str, Any] = {
     "snapshot": {"type": "path"},
+    "show_secrets": {"type": "bool"},
     "catalog": {"type": "path"},
     "rules": {"type": "list", "elements": "str"},
     "skip_rules": {"type": "list", "elements": "str"},
@@ -41,6 +47,15 @@ def snapshot_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Templa
     if task_vars.get("hardened_iis_snapshot"):
         return str(templar.template(task_vars["hardened_iis_snapshot"]))
     return None
+
+
+def show_secrets_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Templar) -> bool:
+    """Whether secrets are shown raw: the option, else the host variable (templated), else false (redacted)."""
+    if args.get("show_secrets") is not None:
+        return bool(args["show_secrets"])
+    if SHOW_SECRETS_VARIABLE not in task_vars:
+        return False
+    return bool(boolean(templar.template(task_vars[SHOW_SECRETS_VARIABLE]), strict=False))
 
 
 def rule_exceptions(args: dict[str, Any], known_rules: set[str]) -> list[RuleException]:

@@ -1,7 +1,12 @@
 # Copyright (c) hardened.iis contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The base of the actions whose decision runs on the controller (audit, harden, hotfix_compliance)."""
+"""The base of the actions whose decision runs on the controller (audit, harden, hotfix_compliance).
+
+An interrupted apply that the host's target finds (and restores, outside check mode) is reported
+in the result ``begin`` returned, which every action returns: ``recovered_interrupted_apply``
+(or ``interrupted_apply`` when it was only found) and a warning.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.intent import parent_watch
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.lock import DEFAULT_TIMEOUT
 from ansible_collections.hardened.iis.plugins.plugin_utils._target import Target, target_for
 
 
@@ -21,6 +28,7 @@ class ControllerAction(ActionBase):
     def begin(self, tmp: str | None, task_vars: dict[str, Any] | None, spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]:
         """The result to fill in, the task variables, the validated arguments and the host's name."""
         result = dict(super().run(tmp, task_vars))
+        self._reported = result
         task_vars = task_vars or {}
         # Plain Python data from here on: Ansible's tagged values do not serialise everywhere (YAML).
         args = json.loads(json.dumps(self.validate_argument_spec(argument_spec=spec)[1]))
@@ -35,4 +43,15 @@ class ControllerAction(ActionBase):
         def fetch(remote: str, local: Path) -> None:
             self._connection.fetch_file(remote, str(local))
 
-        return target_for(host, args, task_vars, self._templar, execute, fetch)
+        target = target_for(host, args, task_vars, self._templar, execute, fetch)
+        target.check_mode = bool(self._task.check_mode)
+        target.lock_timeout = float(DEFAULT_TIMEOUT if args.get("lock_timeout") is None else args["lock_timeout"])
+        target.purpose = f"{self._task.action} of {host}"
+        target.watch = parent_watch()
+
+        def notify(key: str, found: dict[str, Any], message: str) -> None:
+            self._reported[key] = found
+            self._reported.setdefault("warnings", []).append(f"{host}: {message}")
+
+        target.notify = notify
+        return target

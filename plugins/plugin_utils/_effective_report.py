@@ -8,7 +8,9 @@ Used by the ``hardened.iis.effective_config`` lookup and the
 site and application path and each ``<location>`` path) it lists the value of each
 setting, the file, line and ``<location>`` that set it, or that it is the default;
 a scope lists only what differs from the server. Diagnostics (values that do not
-take effect because of a lock, duplicates) follow.
+take effect because of a lock, duplicates) follow. A value that is a secret (a
+password, a connection string, a machine key; ``_iisconfig/secrets.py``) is shown
+as the marker unless ``show_secrets``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective 
     Diagnostic,
     EffectiveConfig,
     EffectiveElement,
+    EffectiveEntry,
     EffectiveValue,
     IisConfiguration,
 )
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.secrets import shown_value
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit import hoststate
 
 
@@ -106,33 +110,44 @@ def _collection_source(collection: EffectiveElement) -> str:
     return "default (empty)"
 
 
-def _render(effective: EffectiveConfig, setting: Setting) -> tuple[str, str]:
+def _entry_values(entry: EffectiveEntry, names: tuple[str, ...], show_secrets: bool) -> list[str]:
+    """The shown attributes of one collection entry, secrets as the marker unless ``show_secrets``."""
+    values = [entry.element.value(name) or "" for name in names]
+    if show_secrets:
+        return values
+    siblings = {name: entry.element.value(name) for name in ("key", "name")}
+    return [shown_value(name, value, siblings) or "" for name, value in zip(names, values, strict=True)]
+
+
+def _render(effective: EffectiveConfig, setting: Setting, show_secrets: bool = False) -> tuple[str, str]:
     """(value, source) of one setting at one scope."""
     if setting.show:
         collection = effective.section(setting.section).element(setting.element)
         shown = []
         for entry in collection.entries:
-            values = [entry.element.value(name) or "" for name in setting.show]
+            values = _entry_values(entry, setting.show, show_secrets)
             shown.append(values[0] if len(values) == 1 else f"{values[0]}={','.join(values[1:])}")
         return "[" + ", ".join(shown) + "]", _collection_source(collection)
     value: EffectiveValue = effective.get(setting.section, setting.attribute, element=setting.element)
-    return ("(not set)" if value.value is None else value.value), value.describe()
+    if value.value is None:
+        return "(not set)", value.describe()
+    return (value.value if show_secrets else str(shown_value(setting.attribute, value.value))), value.describe()
 
 
-def report(config: IisConfiguration, host: str, settings: tuple[Setting, ...] = DEFAULT_SETTINGS) -> list[dict[str, Any]]:
-    """One row per setting at the server scope, then one per setting that differs at a site scope."""
+def report(config: IisConfiguration, host: str, settings: tuple[Setting, ...] = DEFAULT_SETTINGS, *, show_secrets: bool = False) -> list[dict[str, Any]]:
+    """One row per setting at the server scope, then one per setting that differs at a site scope (secrets redacted unless ``show_secrets``)."""
     rows: list[dict[str, Any]] = []
     server = config.server()
     baseline: dict[Setting, str] = {}
     reported: set[Diagnostic] = set()
     for setting in settings:
-        value, source = _render(server, setting)
+        value, source = _render(server, setting, show_secrets)
         baseline[setting] = value
         rows.append({"host": host, "kind": "setting", "scope": "server", "setting": setting.label, "value": value, "source": source})
     for site, path in scopes(config):
         effective = config.resolve(site, path)
         for setting in settings:
-            value, source = _render(effective, setting)
+            value, source = _render(effective, setting, show_secrets)
             if value != baseline[setting]:
                 rows.append({"host": host, "kind": "setting", "scope": f"{site}{path}", "setting": setting.label, "value": value, "source": source})
         for diagnostic in effective.diagnostics:

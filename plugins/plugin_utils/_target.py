@@ -14,13 +14,23 @@ to apply (plus ``ansible.windows.win_feature`` per feature) and one of
 
 A connection failure is not caught here: Ansible reports the host as unreachable, with the
 transport's own error.
+
+Crash consistency (docs/host-state.md "Interrupted applies and the host lock"): an apply that
+did not finish leaves an intent record on the host. ``gather``, ``apply`` and ``restore`` find
+it first and restore the host from its backup (``collect``, which records the host as it is,
+and check mode only report it); what was found is passed to ``notify``, which the actions turn
+into the ``recovered_interrupted_apply`` (or ``interrupted_apply``) result key and a warning.
+One writer at a time: a snapshot's lock (``_harden/lock.py``) is held by ``session`` for a whole
+harden and by every apply and restore; a live host's lock is taken by ``iis_apply`` and
+``iis_restore`` for the length of the call.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,11 +45,25 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate impo
     state_from_gather,
 )
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import Templar, snapshot_of
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot, restore_backup
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import (
+    ApplyError,
+    Recovery,
+    apply_to_snapshot,
+    backups_folder,
+    interrupted_apply,
+    recover_interrupted,
+    restore_backup,
+)
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.intent import ControllerGone, current_holder, recovery_message
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.lock import DEFAULT_TIMEOUT, LockError, exclusive
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import Plan
 
 Execute = Callable[[str, dict[str, Any]], dict[str, Any]]
 Fetch = Callable[[str, Path], None]
+Notify = Callable[[str, dict[str, Any], str], None]
+"""(result key, what was found, a sentence for the operator)."""
+RECOVERED = "recovered_interrupted_apply"
+FOUND = "interrupted_apply"
 PROCESSES = "hardened.iis.host_processes"
 FIND = "ansible.windows.win_find"
 GATHER = "hardened.iis.iis_host_state"
@@ -93,6 +117,28 @@ class Target(ABC):
         self.host = host
         self.calls = 0
         """Module calls made on the host so far."""
+        self.check_mode = False
+        """Check mode: an interrupted apply is reported, not restored."""
+        self.lock_timeout: float = DEFAULT_TIMEOUT
+        """Seconds to wait for another run's lock on the host before refusing."""
+        self.purpose = f"a run on {host}"
+        """What this run is, for the lock's holder and the intent record."""
+        self.watch: Callable[[], None] | None = None
+        """Runs between the steps of a snapshot apply and while waiting for a lock; raises to stop (ansible-playbook ended)."""
+        self.notify: Notify = lambda _key, _found, _message: None
+        """Told about an interrupted apply found on the host (and whether it was restored)."""
+        self._told: set[tuple[str, str]] = set()
+
+    def tell(self, key: str, found: dict[str, Any]) -> None:
+        """Pass an interrupted apply on to ``notify``, once per kind and backup however often it is seen."""
+        if (key, str(found.get("backup"))) not in self._told:
+            self._told.add((key, str(found.get("backup"))))
+            self.notify(key, found, recovery_message(found))
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Hold the host for a whole gather, plan, apply and verification (snapshots); live hosts lock inside each call."""
+        yield
 
     @abstractmethod
     def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
@@ -117,26 +163,96 @@ class SnapshotTarget(Target):
     def __init__(self, host: str, root: Path) -> None:
         super().__init__(host)
         self.root = root
+        self._held = False
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """The snapshot's lock, taken once for this target (a harden's session covers its apply)."""
+        if self._held:
+            yield
+            return
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(exclusive(backups_folder(self.root), current_holder(self.purpose), self.lock_timeout, self.watch))
+            except (LockError, ControllerGone, ApplyError, OSError) as exc:
+                raise TargetError(str(exc)) from None
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        if self.check_mode:
+            self._recover(check_mode=True)
+            yield
+            return
+        with self._exclusive():
+            self._recover_held()
+            yield
+
+    def _report(self, recovery: Recovery) -> None:
+        self.tell(RECOVERED if recovery.completed else FOUND, recovery.as_dict())
+
+    def _recover_held(self) -> None:
+        """With the lock held: complete an interrupted apply, if one is found."""
+        try:
+            recovery = recover_interrupted(self.root)
+        except ApplyError as exc:
+            raise TargetError(str(exc)) from None
+        if recovery is not None:
+            self._report(recovery)
+
+    def _recover(self, *, check_mode: bool) -> None:
+        """Before reading: an interrupted apply is completed (under the lock), or only reported in check mode."""
+        try:
+            found = interrupted_apply(self.root)
+        except ApplyError as exc:
+            raise TargetError(str(exc)) from None
+        if found is None:
+            return
+        if check_mode:
+            self._report(Recovery(found, completed=False))
+            return
+        with self._exclusive():
+            self._recover_held()
 
     def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
+        self._recover(check_mode=self.check_mode)
         return load_snapshot(self.root, self.host)
 
     def collect(self, *, probes: tuple[str, ...] = ()) -> dict[str, Any]:
         try:
+            found = interrupted_apply(self.root)
             state = read_state_document(self.root)
-        except HostStateError as exc:
+        except (HostStateError, ApplyError) as exc:
             raise TargetError(str(exc)) from None
+        if found is not None:
+            self._report(Recovery(found, completed=False))  # a collection records the host as it is
         files = [
             {"path": path, "content": base64.b64encode(local.read_bytes()).decode("ascii")} for path, local in SnapshotFiles(self.root / "files").all_files()
         ]
         return {"changed": False, "state": state if isinstance(state, dict) else {}, "files": files, "unreadable": [], "probes": []}
 
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
-        applied = apply_to_snapshot(self.root, plan, check_mode=check_mode, retention=retention)
+        if check_mode:
+            self._recover(check_mode=True)
+            applied = apply_to_snapshot(self.root, plan, check_mode=True)
+            return ApplyOutcome(applied.changed, applied.backup)
+        with self._exclusive():
+            self._recover_held()
+            applied = apply_to_snapshot(self.root, plan, retention=retention, holder=current_holder(self.purpose), watch=self.watch)
         return ApplyOutcome(applied.changed, applied.backup)
 
     def restore(self, backup: str, *, check_mode: bool) -> RestoreOutcome:
-        outcome = restore_backup(self.root, backup, check_mode=check_mode)
+        if check_mode:
+            self._recover(check_mode=True)
+            outcome = restore_backup(self.root, backup, check_mode=True)
+        else:
+            with self._exclusive():
+                self._recover_held()
+                outcome = restore_backup(self.root, backup)
         return RestoreOutcome(outcome.backup, outcome.restored, outcome.removed, outcome.registry)
 
 
@@ -186,14 +302,43 @@ class LiveTarget(Target):
         except ApplyError as exc:
             raise TargetError(f"{what} failed: {exc}") from None
 
+    def _lock_arguments(self) -> dict[str, Any]:
+        return {"lock_timeout": max(0, int(self.lock_timeout)), "lock_holder": current_holder(self.purpose)}
+
+    def _recovered(self, result: dict[str, Any]) -> dict[str, Any]:
+        """Report the interrupted apply a module call completed first, if any; the result as it was."""
+        found = result.get(RECOVERED)
+        if isinstance(found, dict):
+            self.tell(RECOVERED, found)
+        return result
+
+    def _gathered(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """One gather; when it finds an interrupted apply, its restore is completed (iis_restore) and the host gathered again."""
+        result = self.read(GATHER, arguments, "gathering the host state")
+        found = result.get(FOUND)
+        if not isinstance(found, dict):
+            return result
+        if self.check_mode:
+            self.tell(FOUND, found)
+            return result
+        try:
+            self._recovered(self.call(RESTORE, {"backup": str(found.get("backup")), "interrupted_only": True, **self._lock_arguments()}))
+        except ApplyError as exc:
+            raise TargetError(f"completing an interrupted apply failed: {exc}") from None
+        return self.read(GATHER, arguments, "gathering the host state")
+
     def gather(self, *, updates: bool = True, web_configs: bool = True, probes: tuple[str, ...] = ()) -> HostState:
         arguments: dict[str, Any] = {"gather_updates": updates, "include_web_configs": web_configs}
         if probes:
             arguments["probe_paths"] = sorted(set(probes))
-        return state_from_gather(self.read(GATHER, arguments, "gathering the host state"), self.host)
+        return state_from_gather(self._gathered(arguments), self.host)
 
     def collect(self, *, probes: tuple[str, ...] = ()) -> dict[str, Any]:
-        return self.read(GATHER, {"probe_paths": sorted(set(probes))}, "gathering the host state")
+        result = self.read(GATHER, {"probe_paths": sorted(set(probes))}, "gathering the host state")
+        found = result.get(FOUND)
+        if isinstance(found, dict):  # a collection records the host as it is
+            self.tell(FOUND, found)
+        return result
 
     def apply(self, plan: Plan, *, check_mode: bool, retention: int = 5) -> ApplyOutcome:
         if plan.empty:
@@ -201,7 +346,7 @@ class LiveTarget(Target):
         backup = None
         reboot = any("SCHANNEL" in r.path.upper() for r in plan.registry)
         if plan.files or plan.registry:
-            backup = self.call(APPLY, apply_arguments(plan, retention)).get("backup")
+            backup = self._recovered(self.call(APPLY, {**apply_arguments(plan, retention), **self._lock_arguments()})).get("backup")
         for feature in plan.features:
             changed = self.call(FEATURE, {"name": feature.name, "state": feature.state})
             reboot = reboot or bool(changed.get("reboot_required"))
@@ -227,7 +372,7 @@ class LiveTarget(Target):
         self._fetch(path, dest)
 
     def restore(self, backup: str, *, check_mode: bool) -> RestoreOutcome:
-        result = self.call(RESTORE, {"backup": backup})
+        result = self._recovered(self.call(RESTORE, {"backup": backup, **self._lock_arguments()}))
         restored, removed = list(result.get("restored") or []), list(result.get("removed") or [])
         return RestoreOutcome(str(result.get("backup") or backup), restored, removed, int(result.get("registry") or 0))
 

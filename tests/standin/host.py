@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -36,8 +37,12 @@ class WindowsHost:
         self.root = root
         if not (root / "files").is_dir():
             raise HostPathError(f"{root}: no files/ folder: not a stand-in host")
-        self.state: dict[str, Any] = yaml.safe_load((root / "state.yml").read_text(encoding="utf-8")) or {}
-        extra = root / "standin.yml"
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the registry, features and the rest again: a module that waited for the host's lock sees what the holder wrote."""
+        self.state: dict[str, Any] = yaml.safe_load((self.root / "state.yml").read_text(encoding="utf-8")) or {}
+        extra = self.root / "standin.yml"
         self.extra: dict[str, Any] = (yaml.safe_load(extra.read_text(encoding="utf-8")) if extra.is_file() else None) or {}
         self._loaded = self._fingerprint()
 
@@ -50,8 +55,12 @@ class WindowsHost:
         """Write state.yml and standin.yml back, only when a module changed them (a read leaves their bytes)."""
         if self._fingerprint() == self._loaded:
             return
-        (self.root / "state.yml").write_text("---\n" + yaml.safe_dump(self.state, sort_keys=False, allow_unicode=True), encoding="utf-8")
-        (self.root / "standin.yml").write_text("---\n" + yaml.safe_dump(self.extra, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        for name, document in (("state.yml", self.state), ("standin.yml", self.extra)):
+            # Through a temporary file and a rename, as the registry changes a value: a reader sees it before or after.
+            temporary = self.root / f".{name}.{uuid.uuid4().hex}.saving"
+            temporary.write_text("---\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+            temporary.replace(self.root / name)
+        self._loaded = self._fingerprint()
 
     # --- files -----------------------------------------------------------------------------
 

@@ -12,13 +12,18 @@ module's documentation (contract.py); a module with no emulation here is refused
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
+import errno
+import fcntl
 import fnmatch
 import hashlib
 import json
 import os
+import re
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 from xml.etree import ElementTree
 
@@ -32,7 +37,12 @@ EMULATIONS: dict[str, Emulation] = {}
 CHECK_MODE: dict[str, bool] = {}
 BACKUP_FORMAT = 2
 FAULT = os.environ.get("HARDENED_IIS_STANDIN_FAULT", "")
-"""A fault to put into an emulation on purpose (tests of the tests): ``restore-keeps-current-type``."""
+"""A fault to put into an emulation on purpose (tests of the tests): ``restore-keeps-current-type``; for crash
+consistency ``apply-dies-at:<step>`` (iis_apply's process ends there: ``backup``, ``intent``, ``write:<n>``,
+``registry``, ``validated``) and ``backup-disk-full`` (the disk fills while iis_apply backs up)."""
+INTENT = "hardened-iis-intent.json"
+LOCK = "hardened-iis.lock"
+BACKUP_ID = re.compile(r"^\d{8}T\d{6}\d{3,6}Z$")
 
 
 class UnknownModuleError(ContractError):
@@ -137,7 +147,20 @@ def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) ->
     else:
         state.pop("updates", None)
         state.pop("defender", None)
-    return {"changed": False, "state": state, "files": files, "unreadable": unreadable, "probes": probes, "update_sources": sources}
+    found = None
+    raw = host.read(f"{_backup_root(host, args['backup_dir'])}\\{INTENT}")
+    if raw is not None:
+        intent = json.loads(raw)
+        found = {**_intent_summary(intent), "completed": False}
+    return {
+        "changed": False,
+        "state": state,
+        "files": files,
+        "unreadable": unreadable,
+        "probes": probes,
+        "update_sources": sources,
+        "interrupted_apply": found,
+    }
 
 
 def _backup_root(host: WindowsHost, backup_dir: str) -> str:
@@ -183,52 +206,237 @@ def _restore(host: WindowsHost, folder: str, plan: tuple[list[dict[str, Any]], l
         _set_registry(host, entry)
 
 
-@emulates("hardened.iis.iis_apply")
-def iis_apply(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
-    result: dict[str, Any] = {"changed": False, "backup": None, "backup_path": None, "restored": False, "files": [], "registry": 0}
-    for change in args["files"]:
-        current = host.sha256(change["path"])
-        if current != change["before_sha256"]:
-            expected = change["before_sha256"]
-            message = f"{change['path']} changed since the plan was made (SHA-256 {current}, the plan expected {expected}); nothing was written"
-            return result | {"failed": True, "msg": message}
-    pending = [w for w in (_wanted_registry(v) for v in args["registry"]) if not _registry_matches(host, w)]
-    if not args["files"] and not pending:
-        return result
-    result["changed"] = True
-    if check_mode:
-        return result
-    root = _backup_root(host, args["backup_dir"])
-    backup_id = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    folder = f"{root}\\{backup_id}"
+class _LockBusy(Exception):
+    """Another call holds the host's lock past lock_timeout."""
+
+
+class _Died(Exception):
+    """The module's process ended at a crash point (HARDENED_IIS_STANDIN_FAULT=apply-dies-at:<step>)."""
+
+
+def _dies_at(step: str) -> None:
+    kind, _colon, where = FAULT.partition(":")
+    if kind == "apply-dies-at" and where == step:
+        raise _Died(step)
+
+
+def _holder_words(holder: dict[str, Any] | None) -> str:
+    """Format-HardenedIisHolder's words for a lock holder."""
+    if not holder:
+        return "a holder that did not say who it is"
+    return f"{holder.get('purpose')} by {holder.get('user')} on {holder.get('controller')} (host process {holder.get('host_pid')}) since {holder.get('since')}"
+
+
+def _lock_holder(path: Any) -> dict[str, Any] | None:
+    try:
+        data = path.read_bytes()
+        holder = json.loads(data) if data else None
+    except (OSError, ValueError):
+        return None
+    return holder if isinstance(holder, dict) else None
+
+
+@contextlib.contextmanager
+def _host_lock(host: WindowsHost, root: str, holder: dict[str, Any], timeout: int) -> Iterator[dict[str, Any]]:
+    """hardened-iis.lock under the backup root, held for the call and deleted as it is released (Enter-HardenedIisLock).
+
+    Yields the holder written and ``waited_for``: the holder this call waited for, or None.
+    """
+    folder = host.local(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK
+    deadline = time.monotonic() + timeout
+    waited_for = None
+    while True:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            current = _holder_words(_lock_holder(path))
+            waited_for = waited_for or current
+            if time.monotonic() >= deadline:
+                raise _LockBusy(
+                    f"The host is being changed by another hardened.iis call: {current}; "
+                    f"waited {timeout} s for '{root}\\{LOCK}' (lock_timeout) and changed nothing"
+                ) from None
+            time.sleep(0.05)
+            continue
+        if path.exists() and os.fstat(handle).st_ino == path.stat().st_ino:
+            break
+        os.close(handle)  # the file a previous holder deleted as it let go: take the new one
+    host.reload()  # what the previous holder wrote
+    record = {**holder, "host_pid": os.getpid()}
+    os.ftruncate(handle, 0)
+    os.write(handle, json.dumps(record).encode("utf-8"))
+    try:
+        yield {"holder": record, "waited_for": waited_for}
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(handle)
+
+
+def _intent_summary(intent: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "backup": intent["backup"],
+        "started": intent["started"],
+        "holder": intent["holder"],
+        "files": [f["path"] for f in intent["files"]],
+        "registry": [f"{r['path']}\\{r['name']}" for r in intent["registry"]],
+    }
+
+
+def _complete_interrupted(host: WindowsHost, root: str, only: str | None = None) -> dict[str, Any] | None:
+    """Complete-HardenedIisInterruptedApply: incomplete backups removed; an intent record's backup restored, the record removed."""
+    backups = host.local(root)
+    for folder in [p for p in backups.iterdir() if p.is_dir() and BACKUP_ID.match(p.name) and not (p / "backup.json").is_file()]:
+        shutil.rmtree(folder)
+    raw = host.read(f"{root}\\{INTENT}")
+    if raw is None:
+        return None
+    intent = json.loads(raw)
+    if only and intent["backup"] != only:
+        return None
+    folder = f"{root}\\{intent['backup']}"
+    manifest = host.read(f"{folder}\\backup.json")
+    if manifest is None:
+        raise HostPathError(
+            f"An apply that never finished (backup {intent['backup']}, started {intent['started']} by {_holder_words(intent['holder'])}) left the host "
+            f"partly changed, and its backup cannot be restored: backup.json is missing. Check the host, then remove '{root}\\{INTENT}'"
+        )
+    plan = _restore_plan(host, folder, json.loads(manifest))
+    _restore(host, folder, plan)
+    for entry in intent["files"]:
+        host.remove(f"{entry['path']}.hardened-iis.tmp")
+    host.remove(f"{root}\\{INTENT}")
+    restore, remove, registry = plan
+    return {**_intent_summary(intent), "completed": True, "restored": [e["path"] for e in restore], "removed": remove, "registry_restored": len(registry)}
+
+
+def _value_sha256(entry: dict[str, Any]) -> str:
+    text = json.dumps({"existed": bool(entry["existed"]), "type": entry["type"], "value": entry["value"]}, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _write_backup(host: WindowsHost, folder: str, args: dict[str, Any], pending: list[dict[str, Any]], backup_id: str) -> dict[str, Any]:
+    """New-HardenedIisBackup: the copies, then backup.json last."""
     files = []
     for index, change in enumerate(args["files"]):
         data = host.read(change["path"])
         if data is None:
             files.append({"path": change["path"], "existed": False, "sha256": None, "copy": None})
             continue
+        if FAULT == "backup-disk-full" and index > 0:
+            raise OSError(errno.ENOSPC, "There is not enough space on the disk")
         host.write(f"{folder}\\files\\{index}.bak", data)
         files.append({"path": change["path"], "existed": True, "sha256": hashlib.sha256(data).hexdigest(), "copy": f"files/{index}.bak"})
+    _dies_at("backup")
     registry = [host.registry_entry(w["path"], w["name"]) for w in pending]
     manifest = {"format": BACKUP_FORMAT, "id": backup_id, "created": datetime.datetime.now(datetime.UTC).isoformat(), "files": files, "registry": registry}
     host.write(f"{folder}\\backup.json", json.dumps(manifest, indent=1).encode("utf-8"))
-    result.update(backup=backup_id, backup_path=folder)
+    return manifest
+
+
+def _changes(host: WindowsHost, args: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
+    """(why the plan is refused, or None; the registry values that differ)."""
     for change in args["files"]:
+        current = host.sha256(change["path"])
+        if current != change["before_sha256"]:
+            expected = change["before_sha256"]
+            return f"{change['path']} changed since the plan was made (SHA-256 {current}, the plan expected {expected}); nothing was written", []
+    return None, [w for w in (_wanted_registry(v) for v in args["registry"]) if not _registry_matches(host, w)]
+
+
+def _apply_held(host: WindowsHost, args: dict[str, Any], root: str, lock: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """iis_apply once it holds the lock and has completed any interrupted apply."""
+    refused, pending = _changes(host, args)
+    if refused:
+        waited = f"; this call first waited for another one that held the host: {lock['waited_for']}" if lock["waited_for"] else ""
+        return result | {"failed": True, "msg": refused + waited}
+    if not args["files"] and not pending:
+        return result
+    result["changed"] = True
+    backup_id = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = f"{root}\\{backup_id}"
+    try:
+        manifest = _write_backup(host, folder, args, pending, backup_id)
+    except OSError as exc:
+        shutil.rmtree(host.local(folder), ignore_errors=True)
+        free = shutil.disk_usage(host.local(root)).free
+        return result | {
+            "failed": True,
+            "msg": f"Backing up to '{folder}' failed ({exc.strerror}; {free} bytes free on C:\\); "
+            "the incomplete backup folder was removed and nothing was changed",
+        }
+    result.update(backup=backup_id, backup_path=folder)
+    intent = {
+        "format": 1,
+        "backup": backup_id,
+        "started": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "holder": lock["holder"],
+        "files": [
+            {"path": c["path"], "before_sha256": c["before_sha256"], "after_sha256": hashlib.sha256(base64.b64decode(c["content"])).hexdigest()}
+            for c in args["files"]
+        ],
+        "registry": [
+            {"path": w["path"], "name": w["name"], "before_sha256": _value_sha256(host.registry_entry(w["path"], w["name"])), "after_sha256": _value_sha256(w)}
+            for w in pending
+        ],
+    }
+    host.write(f"{root}\\{INTENT}", json.dumps(intent, indent=1).encode("utf-8"))
+    _dies_at("intent")
+    for number, change in enumerate(args["files"], start=1):
         host.write(change["path"], base64.b64decode(change["content"]))
+        _dies_at(f"write:{number}")
     for entry in pending:
         _set_registry(host, entry)
+    _dies_at("registry")
     failure = _validate(host, args) if args["validate"] else None
     if failure:
         _restore(host, folder, _restore_plan(host, folder, manifest))
+        host.remove(f"{root}\\{INTENT}")
         return result | {
             "failed": True,
             "restored": True,
             "msg": f"Applying the plan failed ({failure}); every file and registry value was restored from '{folder}'",
         }
-    backups = sorted((p for p in host.local(root).iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True)
-    for old in backups[args["backup_retention"] :]:
+    _dies_at("validated")
+    host.remove(f"{root}\\{INTENT}")
+    complete = [p for p in host.local(root).iterdir() if p.is_dir() and BACKUP_ID.match(p.name) and (p / "backup.json").is_file()]
+    for old in sorted(complete, key=lambda p: p.name, reverse=True)[args["backup_retention"] :]:
         shutil.rmtree(old)
     return result | {"files": [c["path"] for c in args["files"]], "registry": len(pending)}
+
+
+def _died(host: WindowsHost, step: str) -> dict[str, Any]:
+    """What Ansible reports when a module's process ends without an answer; what it wrote stays written."""
+    host.save()
+    return {"failed": True, "changed": False, "msg": f"MODULE FAILURE: the module's process ended at {step} (HARDENED_IIS_STANDIN_FAULT={FAULT})"}
+
+
+@emulates("hardened.iis.iis_apply")
+def iis_apply(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "changed": False,
+        "backup": None,
+        "backup_path": None,
+        "restored": False,
+        "files": [],
+        "registry": 0,
+        "recovered_interrupted_apply": None,
+    }
+    root = _backup_root(host, args["backup_dir"])
+    if check_mode:
+        refused, pending = _changes(host, args)
+        return result | ({"failed": True, "msg": refused} if refused else {"changed": bool(args["files"] or pending)})
+    try:
+        with _host_lock(host, root, args["lock_holder"], args["lock_timeout"]) as lock:
+            result["recovered_interrupted_apply"] = _complete_interrupted(host, root)
+            return _apply_held(host, args, root, lock, result)
+    except _LockBusy as exc:
+        return result | {"failed": True, "msg": str(exc)}
+    except _Died as exc:
+        return _died(host, str(exc))
 
 
 def _validate(host: WindowsHost, args: dict[str, Any]) -> str | None:
@@ -243,9 +451,27 @@ def _validate(host: WindowsHost, args: dict[str, Any]) -> str | None:
 
 @emulates("hardened.iis.iis_restore")
 def iis_restore(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
-    result: dict[str, Any] = {"changed": False, "backup": args["backup"], "restored": [], "removed": [], "registry": 0}
+    result: dict[str, Any] = {"changed": False, "backup": args["backup"], "restored": [], "removed": [], "registry": 0, "recovered_interrupted_apply": None}
+    root = _backup_root(host, args["backup_dir"])
+    if check_mode:
+        if args["interrupted_only"]:
+            raw = host.read(f"{root}\\{INTENT}")
+            return result | {"changed": raw is not None and json.loads(raw)["backup"] == args["backup"]}
+        return _restore_held(host, args, root, result, check_mode=True)
+    try:
+        with _host_lock(host, root, args["lock_holder"], args["lock_timeout"]):
+            recovered = _complete_interrupted(host, root, args["backup"] if args["interrupted_only"] else None)
+            result.update(recovered_interrupted_apply=recovered, changed=recovered is not None)
+            if args["interrupted_only"]:
+                return result
+            return _restore_held(host, args, root, result, check_mode=False)
+    except _LockBusy as exc:
+        return result | {"failed": True, "msg": str(exc)}
+
+
+def _restore_held(host: WindowsHost, args: dict[str, Any], root: str, result: dict[str, Any], *, check_mode: bool) -> dict[str, Any]:
     backup = args["backup"]
-    folder = f"{_backup_root(host, args['backup_dir'])}\\{backup}" if "\\" not in backup else backup
+    folder = f"{root}\\{backup}" if "\\" not in backup else backup
     raw = host.read(f"{folder}\\backup.json")
     if raw is None:
         return result | {"failed": True, "msg": f"Cannot use the backup '{folder}'; nothing was restored: backup.json is missing"}
@@ -257,8 +483,9 @@ def iis_restore(host: WindowsHost, args: dict[str, Any], check_mode: bool) -> di
             return result | {"failed": True, "msg": f"Cannot use the backup '{folder}'; nothing was restored: '{entry['copy']}' is missing"}
     plan = _restore_plan(host, folder, manifest)
     restore, remove, registry = plan
-    result.update(restored=[e["path"] for e in restore], removed=remove, registry=len(registry), changed=bool(restore or remove or registry))
-    if result["changed"] and not check_mode:
+    differs = bool(restore or remove or registry)
+    result.update(restored=[e["path"] for e in restore], removed=remove, registry=len(registry), changed=result["changed"] or differs)
+    if differs and not check_mode:
         _restore(host, folder, plan)
     return result
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 from .errors import ConfigError
-from .xmldoc import Element, XmlDocument, parse_document
+from .xmldoc import Element, XmlDocument, collection_paused, parse_document
 
 
 class FileKind(IntEnum):
@@ -93,7 +94,7 @@ def split_path(path: str) -> tuple[str, ...]:
 
 def path_key(segments: tuple[str, ...]) -> tuple[str, ...]:
     """Segments compared the way IIS compares paths: case-insensitively."""
-    return tuple(s.casefold() for s in segments)
+    return tuple(map(str.casefold, segments))
 
 
 @dataclass(slots=True)
@@ -156,39 +157,51 @@ class ConfigFile:
                 line=document.root.line,
             )
         config = cls(name=name, kind=kind, document=document)
-        config._read_declarations()
-        config._read_locations()
+        with collection_paused():
+            config._read_declarations()
+            config._read_locations()
         return config
 
     def _read_declarations(self) -> None:
-        for node in self.document.root.children:
-            if node.name == "configSections":
-                self._read_group(node, "")
+        """Every <sectionGroup> and <section> below <configSections>, in document order.
 
-    def _read_group(self, node: Element, prefix: str) -> None:
-        for child in node.children:
-            name = child.get("name")
-            if not name:
+        Groups may nest as deep as the parser allows, so the walk keeps its own stack.
+        """
+        for node in self.document.root.children:
+            if node.name != "configSections":
                 continue
-            path = f"{prefix}{name}"
-            if child.name == "sectionGroup":
-                self.groups.add(path)
-                self._read_group(child, path + "/")
-            elif child.name == "section":
-                mode = child.get("overrideModeDefault", "Allow") or "Allow"
-                definition = child.get("allowDefinition", "Everywhere") or "Everywhere"
-                if mode not in ("Allow", "Deny"):
-                    raise ConfigError(self.name, f"section {path!r}: overrideModeDefault must be Allow or Deny, not {mode!r}", line=child.line)
-                if definition not in ALLOW_DEFINITIONS:
-                    raise ConfigError(self.name, f"section {path!r}: unknown allowDefinition {definition!r}", line=child.line)
-                self.declarations[path] = SectionDeclaration(
-                    path=path,
-                    override_mode_default=mode,
-                    allow_definition=definition,
-                    allow_location=(child.get("allowLocation", "true") or "true").lower() != "false",
-                    file=self.name,
-                    line=child.line,
-                )
+            stack: list[tuple[Iterator[Element], str]] = [(iter(node.children), "")]
+            while stack:
+                children, prefix = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    stack.pop()
+                    continue
+                name = child.get("name")
+                if not name:
+                    continue
+                path = f"{prefix}{name}"
+                if child.name == "sectionGroup":
+                    self.groups.add(path)
+                    stack.append((iter(child.children), path + "/"))
+                elif child.name == "section":
+                    self._declare(child, path)
+
+    def _declare(self, child: Element, path: str) -> None:
+        mode = child.get("overrideModeDefault", "Allow") or "Allow"
+        definition = child.get("allowDefinition", "Everywhere") or "Everywhere"
+        if mode not in ("Allow", "Deny"):
+            raise ConfigError(self.name, f"section {path!r}: overrideModeDefault must be Allow or Deny, not {mode!r}", line=child.line)
+        if definition not in ALLOW_DEFINITIONS:
+            raise ConfigError(self.name, f"section {path!r}: unknown allowDefinition {definition!r}", line=child.line)
+        self.declarations[path] = SectionDeclaration(
+            path=path,
+            override_mode_default=mode,
+            allow_definition=definition,
+            allow_location=(child.get("allowLocation", "true") or "true").lower() != "false",
+            file=self.name,
+            line=child.line,
+        )
 
     def _read_locations(self) -> None:
         for node in self.document.root.children:
@@ -226,30 +239,33 @@ class ConfigFile:
         """
         if self._occurrences is None:
             found: list[SectionOccurrence] = []
+            locations = {id(location.element): location for location in self.locations}
             for node in self.document.root.children:
                 if node.name == "configSections":
                     continue
                 if node.name == "location":
-                    location = next(loc for loc in self.locations if loc.element is node)
+                    location = locations[id(node)]
                     for child in node.children:
-                        self._collect(child, "", location, known_sections, known_groups, found)
+                        self._collect(child, location, known_sections, known_groups, found)
                 else:
-                    self._collect(node, "", None, known_sections, known_groups, found)
+                    self._collect(node, None, known_sections, known_groups, found)
             self._occurrences = found
         return self._occurrences
 
     def _collect(
         self,
         node: Element,
-        prefix: str,
         location: Location | None,
         known_sections: set[str],
         known_groups: set[str],
         found: list[SectionOccurrence],
     ) -> None:
-        path = f"{prefix}{node.name}"
-        if path not in known_sections and (path in known_groups or path in self.groups):
-            for child in node.children:
-                self._collect(child, path + "/", location, known_sections, known_groups, found)
-            return
-        found.append(SectionOccurrence(section=path, element=node, file=self, location=location, order=len(found)))
+        """Append the sections at or below ``node`` (a section, or a group of them), in document order."""
+        pending: list[tuple[Element, str]] = [(node, "")]
+        while pending:
+            current, prefix = pending.pop()
+            path = f"{prefix}{current.name}"
+            if path not in known_sections and (path in known_groups or path in self.groups):
+                pending.extend((child, path + "/") for child in reversed(current.children))
+                continue
+            found.append(SectionOccurrence(section=path, element=current, file=self, location=location, order=len(found)))

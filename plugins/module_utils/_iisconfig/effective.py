@@ -19,6 +19,7 @@ value set below a lock does not take effect and a diagnostic says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -33,21 +34,24 @@ from .configfile import (
     path_key,
     split_path,
 )
-from .errors import ConfigError
+from .errors import ConfigError, UnreadableScopeError
 from .schema import CollectionSchema, ElementSchema, Schema, load_schema
+from .secrets import shown_value
 from .sources import (
     APPHOST_CONFIG,
     DEFAULT_ENVIRONMENT,
+    ENVIRONMENT_SOURCE,
     MACHINE_CONFIG,
     ROOT_WEB_CONFIG,
     SCHEMA_DIR,
     FileSource,
+    checked_environment,
     expand,
     join,
     normalize,
     parent,
 )
-from .xmldoc import Element, parse_document
+from .xmldoc import Element, collection_paused, parse_document
 
 _CONFIG_PATH_BY_KIND = {
     FileKind.MACHINE: "MACHINE",
@@ -74,13 +78,20 @@ class Provenance:
 
 @dataclass(frozen=True, slots=True)
 class EffectiveValue:
-    """One attribute's effective value and where it comes from."""
+    """One attribute's effective value and where it comes from.
+
+    There is one per attribute a file sets, so it holds two references and no more: a
+    default, which names its schema, is a ``DefaultValue``.
+    """
 
     value: str | None
     provenance: Provenance | None
     """None when the value is a default."""
-    default_source: str | None = None
-    """For a default, the schema it comes from."""
+
+    @property
+    def default_source(self) -> str | None:
+        """For a default, the schema it comes from."""
+        return None
 
     @property
     def is_default(self) -> bool:
@@ -90,6 +101,18 @@ class EffectiveValue:
         if self.provenance is not None:
             return str(self.provenance)
         return f"default ({self.default_source})" if self.default_source else "not set"
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultValue(EffectiveValue):
+    """The value of an attribute no file sets: the schema's default, if it has one."""
+
+    source: str | None = None
+    """The schema the default comes from (None when there is no default)."""
+
+    @property
+    def default_source(self) -> str | None:
+        return self.source
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +130,7 @@ class _Lock:
     provenance: Provenance
 
 
-@dataclass(eq=False)
+@dataclass(slots=True, eq=False)
 class EffectiveElement:
     """The merged state of one element: attributes, child elements, collection entries."""
 
@@ -121,8 +144,6 @@ class EffectiveElement:
     locked_elements: dict[str, _Lock] = field(default_factory=dict)
     attributes_locked_except: tuple[frozenset[str], _Lock] | None = None
     elements_locked_except: tuple[frozenset[str], _Lock] | None = None
-    insert_at: int | None = field(default=None, repr=False)
-    """While merging a mergeAppend=false collection: where the next entry goes."""
 
     def get(self, attribute: str) -> EffectiveValue:
         """The attribute's value: as set, else the schema default, else unset."""
@@ -131,7 +152,7 @@ class EffectiveElement:
             return found
         default = self.schema.default(attribute) if self.schema else None
         source = self.schema.source if self.schema else None
-        return EffectiveValue(value=default, provenance=None, default_source=source if default is not None else None)
+        return DefaultValue(value=default, provenance=None, source=source if default is not None else None)
 
     def value(self, attribute: str) -> str | None:
         return self.get(attribute).value
@@ -200,7 +221,7 @@ class EffectiveElement:
         return None
 
 
-@dataclass(eq=False)
+@dataclass(slots=True, eq=False)
 class EffectiveEntry:
     """One entry of a merged collection."""
 
@@ -225,10 +246,12 @@ class _Contribution:
         return (self.depth, self.rank, self.occurrence.order)
 
 
-@dataclass
+@dataclass(slots=True)
 class SectionResult:
     element: EffectiveElement
-    diagnostics: list[Diagnostic]
+    diagnostics: tuple[Diagnostic, ...]
+    """A tuple: the empty one, what most results have, is one object that Python's cyclic
+    garbage collector never scans."""
 
 
 class _Merger:
@@ -241,14 +264,24 @@ class _Merger:
         declaration: SectionDeclaration | None,
         declaring_rank: int,
         application_roots: frozenset[tuple[str, ...]],
+        result: EffectiveElement | None = None,
     ) -> None:
         self.section = section
         self.declaration = declaration
         self.declaring_rank = declaring_rank
         self.application_roots = application_roots
-        self.result = EffectiveElement(name=section.rsplit("/", 1)[-1], schema=schema)
+        self.result = result if result is not None else EffectiveElement(name=section.rsplit("/", 1)[-1], schema=schema)
         self.diagnostics: list[Diagnostic] = []
         self.section_locks: list[tuple[str, _Lock]] = []
+        self._entries: dict[int, tuple[EffectiveElement, _Entries]] = {}
+        """The collections being merged, by the id of their element (kept alive here)."""
+
+    def copy(self) -> _Merger:
+        """A merger in this one's state, to merge more contributions into; this one is left as it is."""
+        twin = _Merger(self.section, self.result.schema, self.declaration, self.declaring_rank, self.application_roots, _copy_merged(self.result))
+        twin.diagnostics = list(self.diagnostics)
+        twin.section_locks = list(self.section_locks)
+        return twin
 
     def provenance(self, contribution: _Contribution, line: int) -> Provenance:
         occurrence = contribution.occurrence
@@ -256,6 +289,10 @@ class _Merger:
         return Provenance(occurrence.file.name, line, location, contribution.display_target)
 
     def merge(self, contributions: list[_Contribution]) -> SectionResult:
+        with collection_paused():
+            return self._merge_all(contributions)
+
+    def _merge_all(self, contributions: list[_Contribution]) -> SectionResult:
         for contribution in contributions:
             missing = contribution.occurrence.missing_source
             if missing is not None:
@@ -276,7 +313,8 @@ class _Merger:
             if location is not None and location.override_mode is not None:
                 lock = _Lock(contribution.rank, self.provenance(contribution, location.element.line))
                 self.section_locks.append((location.override_mode, lock))
-        return SectionResult(self.result, self.diagnostics)
+        self._finish_collections()
+        return SectionResult(self.result, tuple(self.diagnostics))
 
     def _effective_override_mode(self, rank: int) -> tuple[str, str]:
         """The lock mode for a file of this rank, and what set it."""
@@ -322,62 +360,105 @@ class _Merger:
         return True
 
     def _merge_element(self, target: EffectiveElement, node: Element, contribution: _Contribution) -> None:
-        rank = contribution.rank
-        for attribute in node.attributes:
-            if is_meta_attribute(attribute.name):
+        """Merge ``node`` and everything below it into ``target``, depth first in document order.
+
+        The walk keeps its own stack instead of recursing, so no nesting a file may have
+        (up to ``xmldoc.MAX_DEPTH``) comes near Python's recursion limit.
+        """
+        stack = [self._enter(target, node, contribution)]
+        while stack:
+            frame = stack[-1]
+            child = next(frame.children, None)
+            if child is None:
+                stack.pop()
+                self._leave(frame.target)
                 continue
-            lock = target.attribute_lock(attribute.name, rank)
+            entered = self._merge_child(frame, child, contribution)
+            if entered is not None:
+                stack.append(entered)
+
+    def _enter(self, target: EffectiveElement, node: Element, contribution: _Contribution, here: Provenance | None = None) -> _Frame:
+        """Merge the attributes and locks of ``node`` into ``target``; its children come next.
+
+        Every attribute of the node shares one provenance (``here``, made when not given).
+        """
+        rank = contribution.rank
+        if here is None:
             here = self.provenance(contribution, node.line)
+        attributes = target.attributes
+        for name, value in node.pairs():
+            if is_meta_attribute(name):
+                continue
+            lock = target.attribute_lock(name, rank)
             if lock is not None:
                 self.diagnostics.append(
                     Diagnostic(
                         "locked-attribute",
-                        f"{self.section}: attribute {attribute.name!r} of <{node.name}> is locked at {lock.provenance}; "
-                        f"the value '{attribute.value}' does not take effect",
+                        f"{self.section}: attribute {name!r} of <{node.name}> is locked at {lock.provenance}; "
+                        f"the value '{shown_value(name, value, node.attrs)}' does not take effect",
                         here,
                     )
                 )
                 continue
-            target.attributes[attribute.name] = EffectiveValue(attribute.value, here)
+            attributes[name] = EffectiveValue(value, here)
         self._record_locks(target, node, contribution)
-
         collection = target.schema.collection if target.schema else None
         if collection is None and target.schema is None:
             collection = _guess_collection(node)
-        for child in node.children:
-            if collection is not None and collection.is_directive(child.name):
-                lock = target.element_lock(child.name, rank)
-                if lock is not None:
-                    self.diagnostics.append(
-                        Diagnostic(
-                            "locked-element",
-                            f"{self.section}: <{child.name}> in <{node.name}> is locked at {lock.provenance}; it does not take effect",
-                            self.provenance(contribution, child.line),
-                        )
-                    )
-                    continue
-                self._apply_directive(target, collection, child, contribution)
-                continue
-            lock = target.element_lock(child.name, rank)
+        return _Frame(target, node, collection, iter(node.children))
+
+    def _merge_child(self, frame: _Frame, child: Element, contribution: _Contribution) -> _Frame | None:
+        """Apply one child of a merged element: a collection directive or a child element."""
+        target, node, collection = frame.target, frame.node, frame.collection
+        lock = target.element_lock(child.name, contribution.rank)
+        if collection is not None and collection.is_directive(child.name):
             if lock is not None:
                 self.diagnostics.append(
                     Diagnostic(
                         "locked-element",
-                        f"{self.section}: element <{child.name}> is locked at {lock.provenance}; its settings do not take effect",
+                        f"{self.section}: <{child.name}> in <{node.name}> is locked at {lock.provenance}; it does not take effect",
                         self.provenance(contribution, child.line),
                     )
                 )
-                continue
-            sub = target.children.get(child.name)
-            if sub is None:
-                schema = target.schema.children.get(child.name) if target.schema else None
-                sub = EffectiveElement(name=child.name, schema=schema)
-                target.children[child.name] = sub
-            self._merge_element(sub, child, contribution)
-        target.insert_at = None
+                return None
+            return self._apply_directive(target, collection, child, contribution)
+        if lock is not None:
+            self.diagnostics.append(
+                Diagnostic(
+                    "locked-element",
+                    f"{self.section}: element <{child.name}> is locked at {lock.provenance}; its settings do not take effect",
+                    self.provenance(contribution, child.line),
+                )
+            )
+            return None
+        sub = target.children.get(child.name)
+        if sub is None:
+            schema = target.schema.children.get(child.name) if target.schema else None
+            sub = EffectiveElement(name=child.name, schema=schema)
+            target.children[child.name] = sub
+        return self._enter(sub, child, contribution)
+
+    def _leave(self, target: EffectiveElement) -> None:
+        """An element is merged: entries a later element adds to a mergeAppend=false collection go before its own."""
+        entries = self._entries.get(id(target))
+        if entries is not None:
+            entries[1].close_block()
+
+    def _entries_of(self, target: EffectiveElement, collection: CollectionSchema) -> _Entries:
+        found = self._entries.get(id(target))
+        if found is None:
+            # The element is kept with its entries, so its id is not reused while merging.
+            found = self._entries[id(target)] = (target, _Entries(collection.merge_append, target.entries))
+        return found[1]
+
+    def _finish_collections(self) -> None:
+        """Write the merged entries of every collection into its element, in order."""
+        for target, entries in self._entries.values():
+            target.entries = entries.ordered()
+        self._entries.clear()
 
     def _record_locks(self, target: EffectiveElement, node: Element, contribution: _Contribution) -> None:
-        if not any(a.name.startswith("lock") for a in node.attributes):
+        if _LOCK_ATTRIBUTES.isdisjoint(node.names):
             return
         here = self.provenance(contribution, node.line)
         lock = _Lock(contribution.rank, here)
@@ -395,7 +476,7 @@ class _Merger:
     def _key(self, collection: CollectionSchema, node: Element) -> tuple[str, ...]:
         names = collection.key_attributes
         if not names:
-            return tuple(f"{a.name}={a.value.casefold()}" for a in node.attributes if not is_meta_attribute(a.name))
+            return tuple(f"{name}={value.casefold()}" for name, value in node.pairs() if not is_meta_attribute(name))
         values = []
         item = collection.item
         for name in names:
@@ -434,12 +515,13 @@ class _Merger:
             )
         )
 
-    def _apply_directive(self, target: EffectiveElement, collection: CollectionSchema, node: Element, contribution: _Contribution) -> None:
+    def _apply_directive(self, target: EffectiveElement, collection: CollectionSchema, node: Element, contribution: _Contribution) -> _Frame | None:
+        """Apply <clear/>, <remove> or <add> to a collection; an added entry's element is merged next."""
         here = self.provenance(contribution, node.line)
         rank = contribution.rank
+        entries = self._entries_of(target, collection)
         if node.name == collection.clear_name:
-            kept = [e for e in target.entries if e.lock is not None and e.lock.rank < rank]
-            for entry in kept:
+            for entry in entries.clear(lambda e: e.lock is not None and e.lock.rank < rank):
                 self.diagnostics.append(
                     Diagnostic(
                         "locked-item",
@@ -447,55 +529,156 @@ class _Merger:
                         here,
                     )
                 )
-            target.entries = kept
             target.cleared_at = here
-            target.insert_at = 0
-            return
+            return None
         key = self._key(collection, node)
         if node.name == collection.remove_name:
-            remaining = []
-            removed = False
-            for entry in target.entries:
-                if not removed and entry.key == key:
-                    if entry.lock is not None and entry.lock.rank < rank:
-                        self.diagnostics.append(
-                            Diagnostic(
-                                "locked-item",
-                                f"{self.section}: entry {_describe_key(entry)} is locked at {entry.lock.provenance}; <remove> does not take effect",
-                                here,
-                            )
-                        )
-                        remaining.append(entry)
-                    removed = True
-                    continue
-                remaining.append(entry)
-            target.entries = remaining
-            return
+            first = entries.first(key)
+            if first is not None and first.lock is not None and first.lock.rank < rank:
+                self.diagnostics.append(
+                    Diagnostic(
+                        "locked-item",
+                        f"{self.section}: entry {_describe_key(first)} is locked at {first.lock.provenance}; <remove> does not take effect",
+                        here,
+                    )
+                )
+            elif first is not None:
+                entries.remove(first)
+            return None
         if not collection.allow_duplicates:
-            for entry in target.entries:
-                if entry.key == key:
-                    self._duplicate(entry, collection, node, here)
-                    return
+            first = entries.first(key)
+            if first is not None:
+                self._duplicate(first, collection, node, here)
+                return None
         element = EffectiveElement(name=node.name, schema=collection.item)
-        self._merge_element(element, node, contribution)
         lock = None
         if (node.get("lockItem") or "").lower() == "true":
             lock = _Lock(rank, here)
-        entry = EffectiveEntry(directive=node.name, key=key, element=element, provenance=here, lock=lock)
-        if collection.merge_append:
-            target.entries.append(entry)
-            return
-        insert_at = target.insert_at or 0
-        target.entries.insert(insert_at, entry)
-        target.insert_at = insert_at + 1
+        entries.add(EffectiveEntry(directive=node.name, key=key, element=element, provenance=here, lock=lock))
+        return self._enter(element, node, contribution, here)
 
+
+class _Frame(NamedTuple):
+    """An element being merged: its effective element, its node, its collection and the children left."""
+
+    target: EffectiveElement
+    node: Element
+    collection: CollectionSchema | None
+    children: Iterator[Element]
+
+
+class _Entries:
+    """The entries of one collection while a section is merged: in order, and by key.
+
+    IIS adds, removes and clears entries by key; with a list each of those scans the
+    collection, which made a collection of 300,000 entries quadratic. Entries live in
+    blocks of insertion-ordered dicts: a mergeAppend=true collection has one block, to
+    which entries are appended; a mergeAppend=false collection puts the entries of each
+    element (and those after a <clear/>) before everything merged before them, so each
+    opens a new block that comes first. Finding, adding and removing an entry costs the
+    same whatever the size of the collection.
+    """
+
+    __slots__ = ("_blocks", "_by_key", "_merge_append", "_open", "_serial")
+
+    def __init__(self, merge_append: bool, existing: list[EffectiveEntry]) -> None:
+        self._merge_append = merge_append
+        self._blocks: list[dict[int, EffectiveEntry]] = [{}]
+        self._by_key: dict[tuple[str, ...], dict[int, int]] = {}
+        """Key → serial number of each entry with that key → its block."""
+        self._serial = 0
+        self._open = True
+        for entry in existing:
+            self.add(entry)
+        self._open = merge_append
+
+    def add(self, entry: EffectiveEntry) -> None:
+        if not self._open:
+            self._blocks.append({})
+            self._open = True
+        block = len(self._blocks) - 1
+        self._serial += 1
+        self._blocks[block][self._serial] = entry
+        self._by_key.setdefault(entry.key, {})[self._serial] = block
+
+    def first(self, key: tuple[str, ...]) -> EffectiveEntry | None:
+        """The entry with this key that comes first in the collection's order."""
+        found = self._by_key.get(key)
+        if not found:
+            return None
+        serial, block = min(found.items(), key=lambda item: (-item[1], item[0]))
+        return self._blocks[block][serial]
+
+    def remove(self, entry: EffectiveEntry) -> None:
+        found = self._by_key[entry.key]
+        for serial, block in found.items():
+            if self._blocks[block].get(serial) is entry:
+                del self._blocks[block][serial]
+                del found[serial]
+                break
+        if not found:
+            del self._by_key[entry.key]
+
+    def clear(self, keep: Callable[[EffectiveEntry], bool]) -> list[EffectiveEntry]:
+        """Remove every entry but those ``keep`` holds (locked ones); return those, in order."""
+        kept = [entry for entry in self.ordered() if keep(entry)]
+        self._blocks = [{}]
+        self._by_key = {}
+        self._open = True
+        for entry in kept:
+            self.add(entry)
+        self._open = self._merge_append
+        return kept
+
+    def close_block(self) -> None:
+        """The element that added entries is merged; the next element's entries of a mergeAppend=false collection go first."""
+        self._open = self._merge_append
+
+    def ordered(self) -> list[EffectiveEntry]:
+        if self._merge_append:
+            return list(self._blocks[0].values())
+        return [entry for block in reversed(self._blocks) for entry in block.values()]
+
+
+def _copy_merged(element: EffectiveElement) -> EffectiveElement:
+    """A copy of a merged element and of its child elements, to merge more into.
+
+    Values, locks and collection entries are shared: a merge replaces them and never
+    changes one (an entry's element is complete once its <add> is merged).
+    """
+    top = _copy_one(element)
+    pending = [top]
+    while pending:
+        current = pending.pop()
+        for name, child in list(current.children.items()):
+            copied = current.children[name] = _copy_one(child)
+            pending.append(copied)
+    return top
+
+
+def _copy_one(element: EffectiveElement) -> EffectiveElement:
+    return EffectiveElement(
+        name=element.name,
+        schema=element.schema,
+        attributes=dict(element.attributes),
+        children=dict(element.children),
+        entries=list(element.entries),
+        cleared_at=element.cleared_at,
+        locked_attributes=dict(element.locked_attributes),
+        locked_elements=dict(element.locked_elements),
+        attributes_locked_except=element.attributes_locked_except,
+        elements_locked_except=element.elements_locked_except,
+    )
+
+
+_LOCK_ATTRIBUTES = frozenset({"lockAttributes", "lockElements", "lockAllAttributesExcept", "lockAllElementsExcept"})
 
 _NATIVE_SECTION_GROUPS = ("system.webServer/", "system.applicationHost/", "system.ftpServer/")
 """Sections read by IIS's native configuration system; the rest are read by .NET."""
 
 
 def _same_attributes(entry: EffectiveEntry, node: Element) -> bool:
-    written = {a.name: a.value for a in node.attributes if not is_meta_attribute(a.name)}
+    written = {name: value for name, value in node.pairs() if not is_meta_attribute(name)}
     return written == {name: value.value for name, value in entry.element.attributes.items()} and not node.children
 
 
@@ -506,12 +689,37 @@ def _names(value: str | None) -> list[str]:
 
 
 def _format_key(collection: CollectionSchema, node: Element) -> str:
-    names = collection.key_attributes or tuple(a.name for a in node.attributes)
-    return ", ".join(f"{name}={node.get(name)!r}" for name in names)
+    if not collection.key_attributes:
+        attributes = node.attrs
+        return ", ".join(f"{name}={shown_value(name, value, attributes)!r}" for name, value in node.pairs())
+    return ", ".join(f"{name}={node.get(name)!r}" for name in collection.key_attributes)
 
 
 def _describe_key(entry: EffectiveEntry) -> str:
     return "/".join(entry.key)
+
+
+_XDT_NAMESPACE = "http://schemas.microsoft.com/XML-Document-Transform"
+
+
+def _duplicate_section(config_file: ConfigFile, occurrences: list[SectionOccurrence], known_sections: set[str]) -> ConfigError | None:
+    """A known section written twice at one place of a file (the file level, or <location> tags
+    of one path), which IIS and .NET refuse. A transform file (XDT) repeats sections on purpose."""
+    if any(a.value == _XDT_NAMESPACE for a in config_file.document.root.attributes):
+        return None
+    seen: dict[tuple[str, bool, tuple[str, ...]], SectionOccurrence] = {}
+    for occurrence in occurrences:
+        location = occurrence.location
+        place = (occurrence.section, location is None, location.key if location is not None else ())
+        first = seen.setdefault(place, occurrence)
+        if first is not occurrence and occurrence.section in known_sections:
+            where = "" if location is None else f" in <location path={location.path!r}>"
+            return ConfigError(
+                config_file.name,
+                f"duplicate section {occurrence.section}{where} (first at line {first.element.line})",
+                line=occurrence.element.line,
+            )
+    return None
 
 
 def _guess_collection(node: Element) -> CollectionSchema | None:
@@ -589,7 +797,7 @@ class FileLevel(NamedTuple):
     rank: int
 
 
-@dataclass
+@dataclass(slots=True)
 class EffectiveConfig:
     """The effective configuration at one (site, URL path)."""
 
@@ -599,6 +807,8 @@ class EffectiveConfig:
     target: tuple[str, ...]
     display_target: str
     files: list[FileLevel]
+    unreadable: UnreadableScopeError | None = None
+    """A web.config on the way that IIS cannot read; ``files`` then stop above it."""
     _sections: dict[str, SectionResult] = field(default_factory=dict)
     _local: set[str] | None = None
 
@@ -614,11 +824,18 @@ class EffectiveConfig:
             self._local = self.configuration._local_sections(self)
         return self._local
 
+    def depends_on_unreadable(self, section: str) -> bool:
+        """Whether the section's value here hangs on a web.config IIS cannot read (one that only
+        server files may set, ``sites`` say, does not)."""
+        return self.unreadable is not None and not self.configuration.server_only(section)
+
     def _result(self, section: str) -> SectionResult:
+        unreadable = self.unreadable
+        if unreadable is not None and self.depends_on_unreadable(section):
+            raise unreadable
         found = self._sections.get(section)
         if found is None:
             found = self.configuration._resolve_section(section, self)
-            self._sections[section] = found
         return found
 
     def section(self, section: str) -> EffectiveElement:
@@ -666,7 +883,7 @@ class IisConfiguration:
         self.root_web = root_web
         self.schema = schema
         self.file_source = files
-        self.environment = dict(DEFAULT_ENVIRONMENT, **(environment or {}))
+        self.environment = checked_environment(dict(DEFAULT_ENVIRONMENT, **(environment or {})), ENVIRONMENT_SOURCE)
         self._web_configs: dict[str, ConfigFile | None] = {}
         self._cache: dict[tuple[object, ...], SectionResult] = {}
         self._indexes: dict[int, dict[str, dict[tuple[str, ...], list[SectionOccurrence]]]] = {}
@@ -677,16 +894,20 @@ class IisConfiguration:
         self._roots: dict[str, frozenset[tuple[str, ...]]] = {}
         self._globals: dict[str, list[_Contribution]] = {}
         self._paths: dict[int, dict[tuple[str, ...], set[str]]] = {}
+        self._orders: dict[int, tuple[dict[str, int], list[str], frozenset[str]]] = {}
+        self._server_mergers: dict[tuple[object, ...], _Merger] = {}
         self._server_results: dict[str, SectionResult] = {}
         self._resolved: dict[tuple[str, tuple[str, ...]], EffectiveConfig] = {}
         self._not_inherited: dict[int, set[str]] = {}
         self._folders: dict[str, list[str]] = {}
+        self.unreadable_files: dict[str, ConfigError] = {}
+        """Why IIS cannot read a web.config, by its folded path (filled as files are read)."""
 
     # -- construction ---------------------------------------------------------------
     @classmethod
     def from_source(cls, files: FileSource, environment: dict[str, str] | None = None) -> IisConfiguration:
         """Load a host's configuration from its files (a snapshot, or gathered files)."""
-        env = dict(DEFAULT_ENVIRONMENT, **(environment or {}))
+        env = checked_environment(dict(DEFAULT_ENVIRONMENT, **(environment or {})), ENVIRONMENT_SOURCE)
         apphost_path = expand(APPHOST_CONFIG, env)
         raw = files.read(apphost_path)
         if raw is None:
@@ -798,9 +1019,10 @@ class IisConfiguration:
         found = self._indexes.get(id(config_file))
         if found is None:
             found = {}
-            for occurrence in map(self._with_config_source, self._occurrences(config_file)):
-                segments = occurrence.location.segments if occurrence.location is not None else ()
-                found.setdefault(occurrence.section, {}).setdefault(path_key(segments), []).append(occurrence)
+            with collection_paused():
+                for occurrence in map(self._with_config_source, self._occurrences(config_file)):
+                    key = occurrence.location.key if occurrence.location is not None else ()
+                    found.setdefault(occurrence.section, {}).setdefault(key, []).append(occurrence)
             self._indexes[id(config_file)] = found
         return found
 
@@ -865,13 +1087,18 @@ class IisConfiguration:
         target = path_key((found.name, *segments))
         display = "MACHINE/WEBROOT/APPHOST/" + "/".join((found.name, *segments))
         files: list[FileLevel] = [FileLevel(f, (), _CONFIG_PATH_BY_KIND[f.kind], int(f.kind)) for f in self._server_files]
+        unreadable: UnreadableScopeError | None = None
         for depth in range(len(segments) + 1):
             prefix = segments[:depth]
-            web_config = self._web_config(found, "/" + "/".join(prefix))
+            try:
+                web_config = self._web_config(found, "/" + "/".join(prefix))
+            except UnreadableScopeError as exc:
+                unreadable = exc  # IIS stops here: nothing at or below this folder is read
+                break
             if web_config is not None:
                 base_display = "MACHINE/WEBROOT/APPHOST/" + "/".join((found.name, *prefix))
                 files.append(FileLevel(web_config, path_key((found.name, *prefix)), base_display, int(FileKind.WEB) + depth))
-        return EffectiveConfig(self, found, "/" + "/".join(segments), target, display, files)
+        return EffectiveConfig(self, found, "/" + "/".join(segments), target, display, files, unreadable)
 
     def web_config_paths(self, site: Site, url_path: str) -> list[str]:
         """The Windows paths of the web.config files IIS reads for a URL path."""
@@ -938,11 +1165,54 @@ class IisConfiguration:
             return None
         key = path.casefold()
         if key not in self._web_configs:
-            raw = self.file_source.read(path)
-            self._web_configs[key] = ConfigFile.parse(path, raw, FileKind.WEB) if raw is not None else None
-            if self._web_configs[key] is not None:
-                self._add_declarations(self._web_configs[key])
+            self._web_configs[key] = self._read_web_config(path)
+        reason = self.unreadable_files.get(key)
+        if reason is not None:
+            raise UnreadableScopeError(reason, path, site.name + ("" if url_path == "/" else url_path))
         return self._web_configs[key]
+
+    def server_only(self, section: str) -> bool:
+        """Whether the section's declaration keeps it out of every web.config (``allowDefinition``)."""
+        declared = self.declarations.get(section)
+        return declared is not None and declared[0].allow_definition in ("MachineOnly", "MachineToWebRoot", "AppHostOnly")
+
+    def _read_web_config(self, path: str) -> ConfigFile | None:
+        """A web.config as IIS reads it; one IIS would refuse is recorded in ``unreadable_files`` instead."""
+        raw = self.file_source.read(path) if self.file_source is not None else None
+        if raw is None:
+            return None
+        try:
+            config_file = ConfigFile.parse(path, raw, FileKind.WEB)
+            self._add_declarations(config_file)
+            self._refuse_what_iis_refuses(config_file)
+        except ConfigError as exc:
+            self.unreadable_files[path.casefold()] = exc
+            return None
+        return config_file
+
+    def _refuse_what_iis_refuses(self, config_file: ConfigFile) -> None:
+        """Raise what makes IIS refuse the whole file: a section twice at one place, a duplicate
+        collection key in one element, a configSource file it cannot use."""
+        duplicate = _duplicate_section(config_file, self._occurrences(config_file), self.known_sections)
+        if duplicate is not None:
+            raise duplicate
+        for section, by_path in self._index(config_file).items():
+            schema = self.schema.section(section)
+            for occurrences in by_path.values():
+                _Merger(section, schema, None, -1, frozenset()).merge([_Contribution(o, (), config_file.name, int(FileKind.WEB), 0) for o in occurrences])
+
+    def unreadable_web_configs(self) -> list[UnreadableScopeError]:
+        """Each web.config IIS would read but refuses, with the first scope it is read at.
+
+        A broken file below another broken one is hidden by it, as IIS stops at the first.
+        """
+        found: dict[str, UnreadableScopeError] = {}
+        for site in self.sites:
+            for url_path in self.named_paths(site):
+                unreadable = self.resolve(site.name, url_path).unreadable
+                if unreadable is not None:
+                    found.setdefault(unreadable.web_config.casefold(), unreadable)
+        return list(found.values())
 
     def _add_declarations(self, config_file: ConfigFile | None) -> None:
         if config_file is None or not (set(config_file.declarations) | config_file.groups) - self.known_sections - self.known_groups:
@@ -1027,19 +1297,47 @@ class IisConfiguration:
     def applicable_sections(self, config: EffectiveConfig) -> list[str]:
         """Every section that some file sets at or above the config's path."""
         names: list[str] = []
-        seen: set[str] = set()
+        seen: set[str] | None = None
         for level in config.files:
-            config_file, base = level.file, level.base
-            relative = config.target[len(base) :]
-            prefixes = [relative[:length] for length in range(len(relative) + 1)]
-            for section, by_path in self._index(config_file).items():
-                if section not in seen and any(p in by_path for p in prefixes):
+            found = self._sections_on_the_way(level.file, config.target[len(level.base) :])
+            if not names:
+                names.extend(found)
+                continue
+            if seen is None:
+                seen = set(names)
+            for section in found:
+                if section not in seen:
                     seen.add(section)
                     names.append(section)
         return names
 
+    def _sections_on_the_way(self, config_file: ConfigFile, relative: tuple[str, ...]) -> list[str]:
+        """The sections a file sets at its own level or at a prefix of ``relative``, in the order of its index.
+
+        Looked up by path, so a file with 100,000 <location> tags costs a resolve no more
+        than one with a few (the order of its own level is computed once).
+        """
+        by_path = self._sections_by_path(config_file)
+        order, own_level, own = self._section_order(config_file)
+        deeper = [section for length in range(1, len(relative) + 1) for section in by_path.get(relative[:length], ())]
+        if own.issuperset(deeper):
+            return own_level
+        return sorted(own.union(deeper), key=order.__getitem__)
+
+    def _section_order(self, config_file: ConfigFile) -> tuple[dict[str, int], list[str], frozenset[str]]:
+        """A file's sections by their place in its index, and those of its own level in that order and as a set."""
+        found = self._orders.get(id(config_file))
+        if found is None:
+            order = {section: place for place, section in enumerate(self._index(config_file))}
+            own = frozenset(self._sections_by_path(config_file).get((), ()))
+            found = self._orders[id(config_file)] = (order, sorted(own, key=order.__getitem__), own)
+        return found
+
     def _resolve_section(self, section: str, config: EffectiveConfig) -> SectionResult:
-        if section not in config.local_sections:
+        """A section's result at a config's path; a local one is kept by the config, a server-wide one
+        once here (100,000 paths do not hold 100,000 references to each server-wide result)."""
+        local = config._local if config._local is not None else config.local_sections
+        if section not in local:
             found = self._server_results.get(section)
             if found is None:
                 found = self._server_results[section] = self._merge(section, self._server_globals(section), frozenset())
@@ -1048,7 +1346,8 @@ class IisConfiguration:
         roots = self._application_roots(config.site)
         # The merge depends on the contributions, where they apply and whether each
         # applies at an application root (allowDefinition=MachineToApplication).
-        return self._merge(section, contributions, roots)
+        found = config._sections[section] = self._merge(section, contributions, roots)
+        return found
 
     def _merge(self, section: str, contributions: list[_Contribution], roots: frozenset[tuple[str, ...]]) -> SectionResult:
         """Merge contributions, once for each distinct set of them."""
@@ -1056,14 +1355,25 @@ class IisConfiguration:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        declared = self.declarations.get(section)
-        merger = _Merger(
-            section,
-            self.schema.section(section),
-            declared[0] if declared else None,
-            declared[1] if declared else -1,
-            roots,
-        )
-        result = merger.merge(contributions)
+        server_level = 0
+        while server_level < len(contributions) and contributions[server_level].depth < 0:
+            server_level += 1
+        merger = self._merger_after(section, contributions[:server_level])
+        merger.application_roots = roots
+        result = merger.merge(contributions[server_level:])
         self._cache[key] = result
         return result
+
+    def _merger_after(self, section: str, server_level: list[_Contribution]) -> _Merger:
+        """A merger that has merged ``server_level`` (the contributions of the server files' own
+        levels, sorted first), ready for more. Those are the same at most paths, so they are
+        merged once and the state copied for each path: a file with 100,000 <location> tags
+        does not merge the server's sections 100,000 times."""
+        key = (section, tuple((id(c.occurrence), c.target, c.rank) for c in server_level))
+        merged = self._server_mergers.get(key)
+        if merged is None:
+            declared = self.declarations.get(section)
+            merged = _Merger(section, self.schema.section(section), declared[0] if declared else None, declared[1] if declared else -1, frozenset())
+            merged.merge(server_level)
+            self._server_mergers[key] = merged
+        return merged.copy()

@@ -32,3 +32,20 @@ class ConfigError(Exception):
 
 class EditError(ConfigError):
     """An edit cannot be made (missing target, ambiguous target, locked value)."""
+
+
+class UnreadableScopeError(ConfigError):
+    """A web.config IIS cannot read stands on the way to a URL path.
+
+    IIS answers HTTP 500.19 for every URL at or below ``scope`` (the site and URL path where
+    it reads ``web_config``); the rest of the server is not affected. ``file``, ``line`` and
+    ``cause`` say what is wrong: the web.config itself, or a file it names (``configSource``).
+    """
+
+    def __init__(self, reason: ConfigError, web_config: str, scope: str) -> None:
+        self.web_config = web_config
+        self.scope = scope
+        super().__init__(reason.file, reason.cause, line=reason.line, column=reason.column)
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}; IIS would answer HTTP 500.19 for URLs under {self.scope}"

@@ -100,19 +100,29 @@ def _read_attributes(node: Element, target: ElementSchema) -> None:
 
 
 def _read_element(node: Element, target: ElementSchema, source: str) -> None:
+    """Read an element's schema and everything it nests (walked with a stack of its own: schema files may nest deep)."""
+    pending = [(node, target)]
+    while pending:
+        current, schema = pending.pop()
+        pending.extend(reversed(_read_one_element(current, schema, source)))
+
+
+def _read_one_element(node: Element, target: ElementSchema, source: str) -> list[tuple[Element, ElementSchema]]:
+    """Read the attributes, child elements and collection of one element; return the nodes to read into each."""
     _read_attributes(node, target)
+    nested: list[tuple[Element, ElementSchema]] = []
     for child in node.children:
         if child.name == "element":
             name = child.get("name")
             if not name:
                 continue
             sub = target.children.get(name) or ElementSchema(name=name, source=source)
-            _read_element(child, sub, source)
+            nested.append((child, sub))
             target.children[name] = sub
         elif child.name == "collection":
             add = tuple(n.strip() for n in (child.get("addElement") or "").split(",") if n.strip())
             item = ElementSchema(name=add[0] if add else "add", source=source)
-            _read_element(child, item, source)
+            nested.append((child, item))
             target.collection = CollectionSchema(
                 add_names=add,
                 remove_name=child.get("removeElement") or None,
@@ -122,6 +132,7 @@ def _read_element(node: Element, target: ElementSchema, source: str) -> None:
                 item=item,
                 default_element=child.get("defaultElement") or None,
             )
+    return nested
 
 
 @dataclass

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
+
+from .errors import ConfigError
 
 DEFAULT_ENVIRONMENT: dict[str, str] = {
     "SystemDrive": "C:",
@@ -26,12 +29,52 @@ DEFAULT_ENVIRONMENT: dict[str, str] = {
 }
 """Environment of a default Windows Server install, used where a host gives none."""
 
+ENVIRONMENT_SOURCE = "the host's environment"
+"""What an error about an environment variable names when no file is known."""
+
 APPHOST_CONFIG = "%windir%\\System32\\inetsrv\\config\\applicationHost.config"
 SCHEMA_DIR = "%windir%\\System32\\inetsrv\\config\\schema"
 MACHINE_CONFIG = "%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\Config\\machine.config"
 ROOT_WEB_CONFIG = "%windir%\\Microsoft.NET\\Framework64\\v4.0.30319\\Config\\web.config"
 
 _VARIABLE = re.compile(r"%([^%\\/]+)%")
+_DRIVE = re.compile(r"[A-Za-z]:")
+_LOCAL_PATH = re.compile(r"[A-Za-z]:\\[^\x00-\x1f\x7f<>\"|?*%/:]*")
+"""An absolute path on a local drive, without control or wildcard characters, ``%`` or ``/``."""
+
+
+def environment_problem(name: str, value: object) -> str | None:
+    """What is wrong with a host's environment variable for expanding paths, or None.
+
+    Hosts send their environment (``SystemDrive``, ``SystemRoot``, ``windir``,
+    ``ProgramFiles``); it expands the paths of sites and configuration files. A value
+    is either a drive (``C:``, what ``SystemDrive`` must be) or an absolute path on a
+    drive (``C:\\Windows``) without ``.`` or ``..`` folders, control or wildcard characters: nothing
+    else names a folder IIS reads, and anything else could steer a path elsewhere.
+    """
+    if not isinstance(value, str):
+        return f"must be text, not {type(value).__name__}"
+    if name.casefold() == "systemdrive":
+        return None if _DRIVE.fullmatch(value) else "must be a drive letter and a colon, such as C:"
+    if _DRIVE.fullmatch(value):
+        return None
+    if not _LOCAL_PATH.fullmatch(value):
+        return "must be a drive (C:) or an absolute path on a drive (C:\\Windows) without control or wildcard characters, % or /"
+    if any(part and not part.strip(". ") for part in value.split("\\")):
+        return "must not contain a '.' or '..' folder (Windows also strips trailing dots and spaces)"
+    return None
+
+
+def checked_environment(environment: Mapping[str, object], source: str) -> dict[str, str]:
+    """The environment with every value checked (``environment_problem``); ConfigError names
+    ``source`` and the first variable that is wrong."""
+    checked: dict[str, str] = {}
+    for name, value in environment.items():
+        problem = environment_problem(str(name), value)
+        if problem is not None:
+            raise ConfigError(source, f"environment variable {name}={value!r}: {problem}")
+        checked[str(name)] = str(value)
+    return checked
 
 
 def expand(path: str, environment: dict[str, str]) -> str:

@@ -8,11 +8,18 @@ Each rule is evaluated at its scope: once for the server, once per site, or for
 ``application`` rules at every application root and at every other path where a
 ``<location>`` tag or a web.config changes the section the rule reads, so that a
 setting undone for one application is caught where it is undone.
+
+A web.config IIS cannot read (IIS answers HTTP 500.19 below it) is one ``error`` finding at
+the scope where IIS reads it, naming the file, the line and the cause, and listing the rules
+it keeps from being evaluated there; every scope that does not depend on it is evaluated
+as usual. A server file IIS cannot read (applicationHost.config, machine.config, the root
+web.config) raises instead: every site depends on it, so the host fails.
 """
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.configfile import parse_element_path, path_key, split_path
@@ -24,13 +31,17 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective 
     Provenance,
     Site,
 )
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import expand
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError, UnreadableScopeError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.secrets import MARKER, secret_name, shown_value
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import expand, normalize
 
 from .catalog import Rule
 from .expect import Expectation, substitute
 from .findings import Evidence, Finding, RuleException, apply_exceptions
-from .hoststate import HostState
+from .hoststate import HostState, UnreadableServerFileError
+
+UNREADABLE_RULE_ID = "config-file-unreadable"
+"""The rule id of the one finding for a configuration file IIS cannot read (not a catalog rule)."""
 
 
 def _finding(state: HostState, rule: Rule, status: str, scope: str, evidence: Evidence | None = None) -> Finding:
@@ -72,6 +83,19 @@ def _evidence_from(value: EffectiveValue, expectation: str) -> Evidence:
     return Evidence(provenance.file, provenance.line, provenance.location_path, value.value, expectation)
 
 
+def _secret_shown(attribute: str, value: str | None, entry: EffectiveElement | None = None) -> str | None:
+    """How a checked value may be shown: the marker when it is a secret (by schema or name), else the value."""
+    siblings = {name: entry.value(name) for name in ("key", "name")} if entry is not None else None
+    return shown_value(attribute, value, siblings)
+
+
+def _with_redaction(evidence: Evidence, redacted: str) -> Evidence:
+    """The evidence, carrying ``redacted`` as the form of ``actual`` to show when the two differ."""
+    if redacted != evidence.actual:
+        evidence.redacted = redacted
+    return evidence
+
+
 def _from_provenance(provenance: Provenance | None, actual: str, expected: str) -> Evidence:
     if provenance is None:
         return Evidence(file="default", actual=actual, expected=expected)
@@ -102,6 +126,36 @@ def _collection_provenance(collection: EffectiveElement) -> Provenance | None:
     return collection.cleared_at
 
 
+@dataclass
+class _NotEvaluated:
+    """The rules a web.config IIS cannot read kept from being evaluated at its scope."""
+
+    reason: UnreadableScopeError
+    rules: list[str] = field(default_factory=list)
+
+
+def _unreadable_finding(host: str, blocked: _NotEvaluated) -> Finding:
+    reason = blocked.reason
+    named_by = "" if normalize(reason.file).casefold() == normalize(reason.web_config).casefold() else f" (the configSource of {reason.web_config})"
+    not_evaluated = f"{len(blocked.rules)} rule(s): {', '.join(blocked.rules)}"
+    return Finding(
+        host=host,
+        rule_id=UNREADABLE_RULE_ID,
+        title="A configuration file IIS cannot read (HTTP 500.19)",
+        references={},
+        severity="high",
+        status="error",
+        scope=reason.scope,
+        evidence=Evidence(
+            file=reason.file,
+            line=reason.line,
+            actual=f"{reason.cause}{named_by}; IIS would answer HTTP 500.19 for URLs under {reason.scope}; not evaluated there: {not_evaluated}",
+            expected="a configuration file IIS can read",
+        ),
+        remediation=f"correct {reason.file} by hand (hardened.iis.harden leaves it alone), then audit again",
+    )
+
+
 class Evaluator:
     """Evaluates rules against one host's state."""
 
@@ -109,6 +163,7 @@ class Evaluator:
         self.state = state
         self.overrides = overrides or {}
         self._candidates: dict[str, list[str]] = {}
+        self._not_evaluated: dict[tuple[str, str], _NotEvaluated] = {}
 
     # -- scopes --------------------------------------------------------------------------
     def _sites(self) -> list[Site]:
@@ -128,18 +183,30 @@ class Evaluator:
         configuration = self.state.configuration
         paths = [application.path for application in site.applications]
         if section is not None:
-            paths.extend(p for p in self._candidate_paths(site) if section in configuration.resolve(site.name, p).sections_set_here)
+            paths.extend(p for p in self._candidate_paths(site) if self._sets_section(configuration.resolve(site.name, p), section))
         return paths
+
+    @staticmethod
+    def _sets_section(effective: EffectiveConfig, section: str) -> bool:
+        """Whether a <location> for exactly this path, or the web.config of its folder, sets the section.
+
+        Where that hangs on a web.config IIS cannot read, the path is kept, to be reported as not evaluated.
+        """
+        return effective.depends_on_unreadable(section) or section in effective.sections_set_here
 
     # -- evaluation ---------------------------------------------------------------------
     def evaluate(self, rules: tuple[Rule, ...]) -> list[Finding]:
+        """The findings of ``rules``: first one per web.config IIS cannot read, then the rules' own."""
+        self._not_evaluated = {}
         findings: list[Finding] = []
         for rule in rules:
             try:
                 findings.extend(self._rule(rule))
+            except UnreadableServerFileError:
+                raise  # every site depends on the file: the host fails, with the file and line
             except (ConfigError, KeyError, ValueError) as exc:
                 findings.append(_finding(self.state, rule, "error", "server", Evidence(actual=str(exc))))
-        return findings
+        return [_unreadable_finding(self.state.name, blocked) for blocked in self._not_evaluated.values()] + findings
 
     def _rule(self, rule: Rule) -> list[Finding]:
         if rule.check.kind == "manual":
@@ -156,8 +223,21 @@ class Evaluator:
             paths = ["/"] if rule.scope == "site" else self._application_paths(site, section)
             for path in paths:
                 scope = site.name + ("" if path == "/" else path)
-                findings.append(self._at(rule, scope, site, path))
+                found = self._where_readable(rule, scope, site, path)
+                if found is not None:
+                    findings.append(found)
         return findings
+
+    def _where_readable(self, rule: Rule, scope: str, site: Site, path: str) -> Finding | None:
+        """The rule's finding at a scope; None where it hangs on a web.config IIS cannot read (the
+        rule is then listed in that file's one finding)."""
+        try:
+            return self._at(rule, scope, site, path)
+        except UnreadableScopeError as exc:
+            blocked = self._not_evaluated.setdefault((exc.web_config.casefold(), exc.scope.casefold()), _NotEvaluated(exc))
+            if rule.id not in blocked.rules:
+                blocked.rules.append(rule.id)
+            return None
 
     def _at(self, rule: Rule, scope: str, site: Site | None, path: str) -> Finding:
         kind = rule.check.kind
@@ -212,7 +292,10 @@ class Evaluator:
         value = effective.get(str(spec["section"]), str(spec["attribute"]), element=self._element(rule, site))
         expectation = _expectation(rule)
         status = self._verdict(expectation, value.value, params)
-        return _finding(self.state, rule, status, scope, _evidence_from(value, expectation.describe(params)))
+        evidence = _evidence_from(value, expectation.describe(params))
+        if value.value is not None:
+            evidence = _with_redaction(evidence, str(_secret_shown(str(spec["attribute"]), value.value)))
+        return _finding(self.state, rule, status, scope, evidence)
 
     def _collection(self, rule: Rule, scope: str, effective: EffectiveConfig, site: Site | None, params: dict[str, Any]) -> Finding:
         spec = rule.check.spec
@@ -246,7 +329,9 @@ class Evaluator:
             if offending:
                 first, first_value = offending[0]
                 names = ", ".join("/".join(e.key) for e, _value in offending)
-                return _finding(self.state, rule, "fail", scope, _from_provenance(first.provenance, f"{names}: {first_value!r}", expected))
+                evidence = _from_provenance(first.provenance, f"{names}: {first_value!r}", expected)
+                shown = _secret_shown(str(every["attribute"]), first_value, first.element)
+                return _finding(self.state, rule, "fail", scope, _with_redaction(evidence, f"{names}: {shown!r}"))
             return _finding(
                 self.state, rule, "pass", scope, _from_provenance(_collection_provenance(collection), f"{len(collection.entries)} entries comply", expected)
             )
@@ -263,9 +348,10 @@ class Evaluator:
         actual = str(value) if present else (str(spec["default"]) if "default" in spec else None)
         expectation = _expectation(rule)
         where = f"registry {spec['path']}\\{spec['name']}" + ("" if present else " (not set: Windows default)" if "default" in spec else " (not set)")
-        return _finding(
-            self.state, rule, self._verdict(expectation, actual, params), scope, Evidence(file=where, actual=actual, expected=expectation.describe(params))
-        )
+        evidence = Evidence(file=where, actual=actual, expected=expectation.describe(params))
+        if actual and secret_name(str(spec["name"])):
+            evidence.redacted = MARKER
+        return _finding(self.state, rule, self._verdict(expectation, actual, params), scope, evidence)
 
     def _feature(self, rule: Rule, scope: str, site: Site | None, params: dict[str, Any]) -> Finding:
         name = str(rule.check.spec["name"])
@@ -332,7 +418,8 @@ class Evaluator:
         if offending:
             entry = offending[0][0]
             names = ", ".join(f"{e.element.value('name')}={a}" for e, a in offending)
-            return _finding(self.state, rule, "fail", scope, _from_provenance(entry.provenance, names, expected))
+            shown = ", ".join(f"{e.element.value('name')}={_secret_shown(attribute, a)}" for e, a in offending)
+            return _finding(self.state, rule, "fail", scope, _with_redaction(_from_provenance(entry.provenance, names, expected), shown))
         return _finding(
             self.state,
             rule,

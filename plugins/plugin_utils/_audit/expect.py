@@ -28,6 +28,7 @@ OPERATORS = (
 )
 
 _PARAMETER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_SYSTEM_DRIVE = re.compile(r"%systemdrive%", re.IGNORECASE)
 
 
 def _text(value: Any) -> str:
@@ -142,7 +143,9 @@ def _flags_not_together(actual: str | None, operand: Any, _drive: str) -> bool:
 def _not_on_system_drive(actual: str | None, operand: Any, drive: str) -> bool:
     if actual is None or not operand:
         return actual is not None
-    expanded = re.sub(r"%systemdrive%", drive, actual, flags=re.IGNORECASE).strip()
+    # A function, not the drive itself, replaces: a replacement string would read the
+    # backslashes of a host-sent value (C:\o) as escapes.
+    expanded = _SYSTEM_DRIVE.sub(lambda _match: drive, actual).strip()
     return not expanded.casefold().startswith(drive.casefold())
 
 

@@ -29,9 +29,13 @@ class Evidence:
     location_path: str | None = None
     actual: str | None = None
     expected: str | None = None
+    redacted: str | None = None
+    """``actual`` with the secrets in it replaced by the marker, when it holds any (``_iisconfig/secrets.py``)."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "location_path": self.location_path, "actual": self.actual, "expected": self.expected}
+    def as_dict(self, *, show_secrets: bool = False) -> dict[str, Any]:
+        """The evidence as findings carry it: ``actual`` redacted when it holds a secret, unless ``show_secrets``."""
+        actual = self.actual if show_secrets or self.redacted is None else self.redacted
+        return {"file": self.file, "line": self.line, "location_path": self.location_path, "actual": actual, "expected": self.expected}
 
 
 @dataclass
@@ -47,7 +51,7 @@ class Finding:
     remediation: str = ""
     exception: dict[str, Any] | None = None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, show_secrets: bool = False) -> dict[str, Any]:
         found = {
             "host": self.host,
             "rule_id": self.rule_id,
@@ -56,7 +60,7 @@ class Finding:
             "severity": self.severity,
             "status": self.status,
             "scope": self.scope,
-            "evidence": self.evidence.as_dict(),
+            "evidence": self.evidence.as_dict(show_secrets=show_secrets),
             "remediation": self.remediation,
         }
         if self.exception is not None:

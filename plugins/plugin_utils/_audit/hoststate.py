@@ -23,7 +23,15 @@ from typing import Any
 import yaml
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import IisConfiguration
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import DEFAULT_ENVIRONMENT, FileSource, MemoryFiles, SnapshotFiles, normalize
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import (
+    DEFAULT_ENVIRONMENT,
+    FileSource,
+    MemoryFiles,
+    SnapshotFiles,
+    environment_problem,
+    normalize,
+)
 
 STATE_KEYS = (
     "host",
@@ -45,6 +53,12 @@ FEATURE_STATES = ("installed", "absent")
 
 class HostStateError(ValueError):
     """The host state is malformed; the message names the file and the key."""
+
+
+class UnreadableServerFileError(ConfigError):
+    """A file every site depends on (applicationHost.config, machine.config, the root web.config,
+    a schema file) is there but IIS cannot read it: nothing of the host's IIS configuration can be
+    evaluated, so the host fails (a web.config fails only its own scope)."""
 
 
 def _fold_keys(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -76,9 +90,21 @@ class HostState:
 
     @property
     def configuration(self) -> IisConfiguration:
-        """The host's IIS configuration, read once."""
+        """The host's IIS configuration, read once.
+
+        A server file IIS cannot read (applicationHost.config, machine.config, the root web.config,
+        a schema file) raises UnreadableServerFileError: every site depends on it. A missing
+        applicationHost.config is a plain ConfigError (the rules that need it are errors), and a
+        web.config IIS cannot read fails only its own scope (``EffectiveConfig.unreadable``).
+        """
         if self._configuration is None:
-            self._configuration = IisConfiguration.from_source(self.files, self.environment)
+            try:
+                self._configuration = IisConfiguration.from_source(self.files, self.environment)
+            except ConfigError as exc:
+                if not self.files.exists(exc.file):
+                    raise
+                cause = f"{exc.cause}; every site of the host depends on this file, so none is evaluated"
+                raise UnreadableServerFileError(exc.file, cause, line=exc.line, column=exc.column) from exc
         return self._configuration
 
     @property
@@ -130,6 +156,15 @@ def _check_mapping(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _check_environment(environment: dict[str, Any], source: str) -> dict[str, str]:
+    """The host's environment variables, each a drive or a path (they expand paths IIS reads)."""
+    for name, value in environment.items():
+        problem = environment_problem(str(name), value)
+        if problem is not None:
+            raise HostStateError(f"{source}: environment[{str(name)!r}] = {value!r}: {problem}")
+    return {str(name): str(value) for name, value in environment.items()}
+
+
 def state_from_document(document: Any, files: FileSource, source: str, default_name: str) -> HostState:
     """Build host state from a state document (``state.yml`` or a gather result)."""
     data = _check_mapping(document, source)
@@ -161,7 +196,7 @@ def state_from_document(document: Any, files: FileSource, source: str, default_n
     if defender is not None:
         _check_mapping(defender, f"{source}: defender")
     environment = dict(DEFAULT_ENVIRONMENT)
-    environment.update({str(k): str(v) for k, v in _check_mapping(data.get("environment"), f"{source}: environment").items()})
+    environment.update(_check_environment(_check_mapping(data.get("environment"), f"{source}: environment"), source))
     return HostState(
         name=default_name,
         reported_name=str(data["host"]) if data.get("host") else None,

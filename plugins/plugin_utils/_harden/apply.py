@@ -8,13 +8,22 @@
    (or still be absent); otherwise nothing is written.
 2. Backup: every file the plan writes, and ``state.yml``, are copied to
    ``<snapshot>/.hardened-iis-backups/<id>/`` (the newest ``retention`` kept), and the
-   backup's id is returned.
-3. Write: files (each through a temporary file and a rename), registry values and
-   features (in ``state.yml``).
-4. Validate: the snapshot is read again and every site's configuration resolved; a file
-   that does not parse or resolve fails the apply.
-5. On any failure after the backup, every file and ``state.yml`` is restored byte for
-   byte (files the plan created are removed) and the error is raised.
+   backup's id is returned. ``backup.json`` is written last: a folder without it is an
+   incomplete backup, which the next run removes. A backup that fails (a full disk) is
+   removed at once and nothing is changed.
+3. Intent: ``hardened-iis-intent.json`` (``intent.py``) names the backup and every change,
+   written durably before the first change.
+4. Write: files (each through a temporary file, fsynced, renamed over the file), registry
+   values and features (in ``state.yml``, written the same way). A crash leaves each file
+   old or new, never torn.
+5. Validate: the snapshot is read again and every site's configuration resolved; a file
+   that does not parse or resolve fails the apply. Then the intent record is removed.
+6. On any failure after the backup, every file and ``state.yml`` is restored byte for
+   byte (files the plan created are removed), the intent record removed and the error
+   raised. When the process dies instead, the intent record stays and
+   :func:`recover_interrupted` (the next run, through ``_target.py``) does the same.
+
+The caller holds the snapshot's lock (``lock.py``; ``SnapshotTarget`` takes it).
 
 A backup also holds ``backup.json`` in the format both targets share (``backup.py``): every
 file with its SHA-256, every registry value with its type, and ``state.yml``, so
@@ -24,21 +33,25 @@ file with its SHA-256, every registry value with its type, and ``state.yml``, so
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import json
+import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
-from ansible_collections.hardened.iis.plugins.module_utils._files import write_atomically
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
+from ansible_collections.hardened.iis.plugins.module_utils._files import leftover_temporaries, sync_directory, write_atomically
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import normalize
 from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, windows_parts
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
 
 from .backup import FORMAT, MANIFEST, BackupManifest, FileEntry, RegistryEntry, is_backup_id, new_backup_id, parse_manifest, registry_type_of
+from .intent import INTENT, ControllerGone, Intent, IntentError, checkpoint, describe_holder, now_text, read_intent, remove_intent, write_intent
 from .plan import FileChange, Plan
 
 BACKUPS = ".hardened-iis-backups"
@@ -87,8 +100,9 @@ def _digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    write_atomically(path, data)
+def _write_file(path: Path, data: bytes, step: str = "") -> None:
+    """Write through a temporary file beside ``path``, fsynced and renamed over it (crash point ``replace:<step>`` before the rename)."""
+    write_atomically(path, data, durable=True, before_replace=lambda: checkpoint(f"replace:{step}"))
 
 
 def _state_with_changes(state_file: Path, plan: Plan) -> bytes:
@@ -114,20 +128,30 @@ def _state_with_changes(state_file: Path, plan: Plan) -> bytes:
     return ("---\n" + yaml.safe_dump(document, sort_keys=False, allow_unicode=True)).encode("utf-8")
 
 
-def _validate(snapshot: Path) -> None:
+def _validate(snapshot: Path, left_alone: frozenset[str]) -> None:
+    """Every application and folder resolves; a web.config the plan left alone because IIS could not read it may stay so."""
     state = load_snapshot(snapshot)
     configuration = state.configuration
     for site in configuration.sites:
         for path in [a.path for a in site.applications] + configuration.web_config_folders(site):
             effective = configuration.resolve(site.name, path)
+            if effective.unreadable is not None and normalize(effective.unreadable.web_config).casefold() not in left_alone:
+                raise effective.unreadable
             for section in effective.sections():
-                effective.section(section)
+                if not effective.depends_on_unreadable(section):
+                    effective.section(section)
+
+
+def _backups(folder: Path, *, complete: bool) -> list[Path]:
+    """The backup folders in ``folder`` (named by an id, not links), complete (with backup.json) or not, oldest first."""
+    if not folder.is_dir():
+        return []
+    found = (p for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and is_backup_id(p.name))
+    return sorted(p for p in found if (p / BACKUP_MANIFEST).is_file() == complete)
 
 
 def _retain(backups: Path, keep: int) -> None:
-    if not backups.is_dir():
-        return
-    for old in sorted(p for p in backups.iterdir() if p.is_dir())[:-keep]:
+    for old in _backups(backups, complete=True)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -146,6 +170,14 @@ def _registry_entries(state_file: Path, plan: Plan) -> list[RegistryEntry]:
     return entries
 
 
+def backups_folder(snapshot: Path) -> Path:
+    """The snapshot's backups folder (backups, the intent record, the lock), never through a symbolic link."""
+    try:
+        return confined_path(snapshot, (BACKUPS,))
+    except PathEscapeError as exc:
+        raise ApplyError(f"{snapshot}: {exc}; nothing was written") from None
+
+
 def _backup_folder(snapshot: Path, backup_id: str) -> Path:
     """A backup's folder in the snapshot, never through a symbolic link."""
     try:
@@ -154,31 +186,151 @@ def _backup_folder(snapshot: Path, backup_id: str) -> Path:
         raise ApplyError(f"backup {backup_id}: {exc}; nothing was written") from None
 
 
-def _make_backup(snapshot: Path, targets: list[tuple[FileChange, Path]], plan: Plan, backup_id: str) -> tuple[Path, BackupManifest]:
-    """Copy every file the plan writes and state.yml into a new backup folder; write its backup.json."""
+def _copy_durably(source: Path, copy: Path) -> None:
+    shutil.copy2(source, copy)
+    with copy.open("rb") as stream:
+        os.fsync(stream.fileno())
+
+
+def _free_space(folder: Path) -> str:
+    """The free space of the file system ``folder`` is on, in words (for a full disk's message)."""
+    existing = next((p for p in (folder, *folder.parents) if p.is_dir()), None)
+    try:
+        free = shutil.disk_usage(existing or Path.cwd()).free
+    except OSError:
+        return "its free space cannot be read"
+    return f"{free} bytes free on that file system"
+
+
+def _storage_failure(what: str, folder: Path, exc: OSError) -> str:
+    """Why writing into ``folder`` failed, naming the free space when the disk (or the quota) is full."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{what} {folder} failed: the disk is full ({exc.strerror}; {_free_space(folder)})"
+    return f"{what} {folder} failed: {exc}"
+
+
+def _write_backup(snapshot: Path, backup: Path, targets: list[tuple[FileChange, Path]], plan: Plan, backup_id: str) -> BackupManifest:
     state_file = snapshot / "state.yml"
-    backup = _backup_folder(snapshot, backup_id)
     (backup / "files").mkdir(parents=True, exist_ok=True)
     entries = []
     for index, (change, path) in enumerate(targets):
         if path.is_file():
             copy = f"files/{index}.bak"
-            shutil.copy2(path, backup / copy)
+            _copy_durably(path, backup / copy)
             entries.append(FileEntry(change.path, True, _digest(path), copy))
         else:
             entries.append(FileEntry(change.path, False))
     state = None
     if state_file.is_file():
-        shutil.copy2(state_file, backup / "state.yml")
+        _copy_durably(state_file, backup / "state.yml")
         state = {"copy": "state.yml", "sha256": str(_digest(state_file))}
+    sync_directory(backup / "files")
+    checkpoint("backup")
     created = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
     manifest = BackupManifest(backup_id, FORMAT, created, tuple(entries), tuple(_registry_entries(state_file, plan)), state)
-    write_atomically(backup / BACKUP_MANIFEST, json.dumps(manifest.as_dict(), indent=1).encode("utf-8"))
-    return backup, manifest
+    data = json.dumps(manifest.as_dict(), indent=1).encode("utf-8")
+    write_atomically(backup / BACKUP_MANIFEST, data, durable=True, before_replace=lambda: checkpoint("replace:manifest"))
+    return manifest
 
 
-def apply_to_snapshot(snapshot: Path, plan: Plan, *, check_mode: bool = False, retention: int = 5) -> ApplyResult:
-    """Apply ``plan`` to the snapshot directory; raises ApplyError and leaves it as it was on failure."""
+def _make_backup(snapshot: Path, targets: list[tuple[FileChange, Path]], plan: Plan, backup_id: str) -> tuple[Path, BackupManifest]:
+    """Copy every file the plan writes and state.yml into a new backup folder, then write its backup.json.
+
+    A failure (a full disk) removes the incomplete folder and raises ApplyError: nothing was changed.
+    """
+    backup = _backup_folder(snapshot, backup_id)
+    try:
+        return backup, _write_backup(snapshot, backup, targets, plan, backup_id)
+    except BaseException as exc:
+        shutil.rmtree(backup, ignore_errors=True)
+        if not isinstance(exc, Exception):
+            raise
+        message = _storage_failure("backing up to", backup, exc) if isinstance(exc, OSError) else f"backing up to {backup} failed: {exc}"
+        raise ApplyError(f"{message}; the incomplete backup folder was removed and nothing was changed") from exc
+
+
+def _value_digest(value: Any) -> str | None:
+    return None if value is None else hashlib.sha256(json.dumps(value, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _intent_of(manifest: BackupManifest, plan: Plan, state_before: str | None, state_after: bytes | None, holder: dict[str, Any]) -> Intent:
+    """The intent record of this apply: its backup, and every change with its SHA-256 before and after."""
+    return Intent(
+        backup=manifest.id,
+        started=now_text(),
+        holder=holder,
+        files=tuple({"path": c.path, "before_sha256": c.before_sha256, "after_sha256": hashlib.sha256(c.after).hexdigest()} for c in plan.files),
+        registry=tuple(
+            {"path": r.path, "name": r.name, "before_sha256": _value_digest(r.before), "after_sha256": _value_digest(r.value)} for r in plan.registry
+        ),
+        features=tuple({"name": f.name, "before": f.before, "after": f.state} for f in plan.features),
+        state=None if state_after is None else {"before_sha256": state_before, "after_sha256": hashlib.sha256(state_after).hexdigest()},
+    )
+
+
+def _begin(folder: Path, backup: Path, intent: Intent) -> None:
+    """Write the intent record; when that fails, remove the backup too: nothing was changed."""
+    try:
+        write_intent(folder, intent)
+    except BaseException as exc:
+        shutil.rmtree(backup, ignore_errors=True)
+        if not isinstance(exc, Exception):
+            raise
+        what = "writing the intent record into"
+        message = _storage_failure(what, folder, exc) if isinstance(exc, OSError) else f"{what} {folder} failed: {exc}"
+        raise ApplyError(f"{message}; the backup was removed and nothing was changed") from exc
+
+
+def _step(name: str, watch: Callable[[], None] | None) -> None:
+    """Between two steps: a test's crash point, then the check that ansible-playbook still runs."""
+    checkpoint(name)
+    if watch is not None:
+        watch()
+
+
+def _undo(snapshot: Path, backup: Path, manifest: BackupManifest, exc: BaseException) -> NoReturn:
+    """Put back everything an apply wrote, remove its intent record, and raise why it stopped."""
+    folder = backups_folder(snapshot)
+    try:
+        _put_back(snapshot, backup, manifest, _restore_steps(snapshot, backup, manifest))
+        remove_intent(folder)
+    except (OSError, ApplyError) as failure:
+        raise ApplyError(
+            f"applying the plan failed ({exc}) and restoring backup {manifest.id} failed too ({failure}); the intent record "
+            f"{folder / INTENT} stays, so the next run against this host restores that backup before anything else",
+            restored=False,
+            backup=manifest.id,
+        ) from exc
+    if not isinstance(exc, Exception):
+        raise exc  # KeyboardInterrupt, SystemExit: undone, and on their way
+    why = f"the apply stopped because {exc}" if isinstance(exc, ControllerGone) else f"applying the plan failed ({exc})"
+    raise ApplyError(f"{why}; every file and state.yml was restored from backup {manifest.id}", restored=True, backup=manifest.id) from exc
+
+
+def crash_points(plan: Plan) -> list[str]:
+    """Every point where an apply of ``plan`` can be cut short (``HARDENED_IIS_TEST_CRASH_AT``), in order."""
+    points = ["backup", "replace:manifest", "replace:intent", "intent"]
+    for number in range(1, len(plan.files) + 1):
+        points += [f"replace:{number}", f"write:{number}"]
+    if plan.registry or plan.features:
+        points += ["replace:state", "state"]
+    return [*points, "validated", "finished"]
+
+
+def apply_to_snapshot(
+    snapshot: Path,
+    plan: Plan,
+    *,
+    check_mode: bool = False,
+    retention: int = 5,
+    holder: dict[str, Any] | None = None,
+    watch: Callable[[], None] | None = None,
+) -> ApplyResult:
+    """Apply ``plan`` to the snapshot directory; raises ApplyError and leaves it as it was on failure.
+
+    ``holder`` is recorded in the intent record; ``watch`` runs between steps and raises to stop
+    the apply (ControllerGone: ansible-playbook ended), which then undoes what it wrote.
+    """
     targets = [(change, local_path(snapshot, change.path)) for change in plan.files]
     for change, path in targets:
         current = _digest(path)
@@ -193,17 +345,24 @@ def apply_to_snapshot(snapshot: Path, plan: Plan, *, check_mode: bool = False, r
         return ApplyResult(True, None, [c.path for c in plan.files], len(plan.registry), len(plan.features))
 
     state_file = snapshot / "state.yml"
+    new_state = _state_with_changes(state_file, plan) if plan.registry or plan.features else None
     stamp = new_backup_id()
     backup, manifest = _make_backup(snapshot, targets, plan, stamp)
+    _begin(backups_folder(snapshot), backup, _intent_of(manifest, plan, _digest(state_file), new_state, holder or {}))
     try:
-        for change, path in targets:
-            _write_file(path, change.after)
-        if plan.registry or plan.features:
-            _write_file(state_file, _state_with_changes(state_file, plan))
-        _validate(snapshot)
-    except (OSError, ConfigError, HostStateError, KeyError, ValueError) as exc:
-        _put_back(snapshot, backup, manifest, _restore_steps(snapshot, backup, manifest))
-        raise ApplyError(f"applying the plan failed ({exc}); every file and state.yml was restored from backup {stamp}", restored=True, backup=stamp) from exc
+        _step("intent", watch)
+        for number, (change, path) in enumerate(targets, start=1):
+            _write_file(path, change.after, str(number))
+            _step(f"write:{number}", watch)
+        if new_state is not None:
+            _write_file(state_file, new_state, "state")
+            _step("state", watch)
+        _validate(snapshot, plan.left_alone)
+        _step("validated", watch)
+        remove_intent(backups_folder(snapshot))
+    except BaseException as exc:
+        _undo(snapshot, backup, manifest, exc)
+    checkpoint("finished")
     _retain(snapshot / BACKUPS, retention)
     return ApplyResult(True, stamp, [c.path for c in plan.files], len(plan.registry), len(plan.features))
 
@@ -240,8 +399,11 @@ def _put_back(snapshot: Path, backup: Path, manifest: BackupManifest, steps: lis
     for path, copy in steps:
         if copy is None:
             path.unlink(missing_ok=True)
+            sync_directory(path.parent)
         else:
-            write_atomically(path, copy.read_bytes())
+            write_atomically(path, copy.read_bytes(), durable=True)
+        for leftover in leftover_temporaries(path):
+            leftover.unlink(missing_ok=True)
 
 
 def read_backup(snapshot: Path, backup_id: str) -> tuple[Path, BackupManifest]:
@@ -284,3 +446,83 @@ def _differs(path: Path, copy: Path | None) -> bool:
     if copy is None:
         return path.exists()
     return not path.is_file() or path.read_bytes() != copy.read_bytes()
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """An interrupted apply found on a snapshot, and what completing its restore did."""
+
+    intent: Intent
+    completed: bool
+    """False when it was only found (check mode, or a read that leaves the host as it is)."""
+    restored: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "backup": self.intent.backup,
+            "started": self.intent.started,
+            "holder": dict(self.intent.holder),
+            "files": [str(f.get("path")) for f in self.intent.files],
+            "registry": [f"{r.get('path')}\\{r.get('name')}" for r in self.intent.registry],
+            "features": [str(f.get("name")) for f in self.intent.features],
+            "completed": self.completed,
+            "restored": list(self.restored),
+            "removed": list(self.removed),
+        }
+
+
+def interrupted_apply(snapshot: Path) -> Intent | None:
+    """The intent record of an apply that has not finished (None when there is none); it is not acted on."""
+    folder = backups_folder(snapshot)
+    try:
+        return read_intent(folder)
+    except IntentError as exc:
+        raise ApplyError(f"an interrupted apply left an intent record that cannot be used ({exc}); check the host, then remove that file") from None
+
+
+def _remove_leftovers(snapshot: Path, intent: Intent) -> None:
+    """The temporary files a killed write left beside the files the apply was writing (and beside its intent record)."""
+    paths = [snapshot / "state.yml", backups_folder(snapshot) / INTENT]
+    for entry in intent.files:
+        try:
+            paths.append(local_path(snapshot, str(entry.get("path"))))
+        except ApplyError:
+            continue
+    for path in paths:
+        for leftover in leftover_temporaries(path):
+            leftover.unlink(missing_ok=True)
+
+
+def remove_incomplete_backups(snapshot: Path) -> list[str]:
+    """Remove the backup folders a killed backup left without backup.json; their ids."""
+    folder = backups_folder(snapshot)
+    incomplete = _backups(folder, complete=False)
+    for partial in incomplete:
+        shutil.rmtree(partial, ignore_errors=True)
+    for leftover in leftover_temporaries(folder / INTENT):
+        leftover.unlink(missing_ok=True)
+    return [p.name for p in incomplete]
+
+
+def recover_interrupted(snapshot: Path) -> Recovery | None:
+    """Complete an interrupted apply: restore its backup, remove its leftovers and its intent record.
+
+    The caller holds the snapshot's lock, so a record found here belongs to an apply that no
+    longer runs. Restoring compares first, so a recovery cut short is simply done again.
+    """
+    remove_incomplete_backups(snapshot)
+    intent = interrupted_apply(snapshot)
+    if intent is None:
+        return None
+    try:
+        restored = restore_backup(snapshot, intent.backup)
+    except ApplyError as exc:
+        raise ApplyError(
+            f"an apply interrupted before it finished (backup {intent.backup}, started {intent.started} by {describe_holder(intent.holder)}) "
+            f"left the host partly changed, and its backup cannot be restored ({exc}); check the host, then remove "
+            f"{backups_folder(snapshot) / INTENT}"
+        ) from None
+    _remove_leftovers(snapshot, intent)
+    remove_intent(backups_folder(snapshot))
+    return Recovery(intent, True, restored.restored, restored.removed)

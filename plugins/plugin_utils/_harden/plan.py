@@ -13,6 +13,10 @@ sections only it may set). It evaluates again on the planned state and repeats u
 rule it can fix fails. Every file edit is a byte splice (``ConfigEditor``), so the plan
 names exactly the nodes it changes; the plan carries each file's SHA-256 before the edit
 for the compare-and-swap of the apply.
+
+A web.config IIS cannot read is left alone, and said so (``Plan.skipped_files``): no finding
+at or below it is evaluated, so no edit lands in it or beneath it, and the rest of the host
+is planned as usual.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.changes import OverlayFiles
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.editor import ConfigEditor
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import EditError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import EditError, UnreadableScopeError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.secrets import MARKER, document_text, secret_name
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import APPHOST_CONFIG, MACHINE_CONFIG, ROOT_WEB_CONFIG, expand, normalize
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator, audit_findings
@@ -49,10 +54,18 @@ class FileChange:
     """None when the file does not exist yet."""
     after: bytes
 
-    def diff(self, before: bytes | None) -> str:
-        old = (before or b"").decode("utf-8-sig", "replace").splitlines(keepends=True)
-        new = self.after.decode("utf-8-sig", "replace").splitlines(keepends=True)
+    def diff(self, before: bytes | None, *, show_secrets: bool = False) -> str:
+        """The unified diff of the edit; secrets in both versions, context lines too, are redacted unless ``show_secrets``."""
+        old = document_text(before, self.path, show_secrets=show_secrets).splitlines(keepends=True)
+        new = document_text(self.after, self.path, show_secrets=show_secrets).splitlines(keepends=True)
         return "".join(difflib.unified_diff(old, new, f"a/{self.path}", f"b/{self.path}"))
+
+
+def shown_registry_value(name: str, value: Any, *, show_secrets: bool = False) -> Any:
+    """A registry value as a plan or a diff shows it: the marker for a value whose name says it is a secret (``DefaultPassword``)."""
+    if show_secrets or value is None or not secret_name(name):
+        return value
+    return MARKER
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,28 @@ class FeatureChange:
     state: str
     before: str | None
     rule: str = ""
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file the plan leaves alone, and why."""
+
+    path: str
+    line: int | None
+    reason: str
+
+    @classmethod
+    def unreadable(cls, error: UnreadableScopeError) -> SkippedFile:
+        where = f"{error.file}:{error.line}" if error.line is not None else error.file
+        return cls(
+            error.web_config,
+            error.line,
+            f"IIS cannot read it ({where}: {error.cause}) and answers HTTP 500.19 for URLs under {error.scope}; "
+            f"nothing in it or below {error.scope} is changed until a person corrects it",
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "reason": self.reason}
 
 
 class ManagementSafetyError(ValueError):
@@ -126,6 +161,13 @@ class Plan:
     """The findings on the host as it is (exceptions applied)."""
     expected: list[Finding] = field(default_factory=list)
     """The findings on the host as the plan would leave it (exceptions applied)."""
+    skipped_files: list[SkippedFile] = field(default_factory=list)
+    """Files left alone: web.configs IIS cannot read."""
+
+    @property
+    def left_alone(self) -> frozenset[str]:
+        """The skipped files' paths, folded as Windows compares them."""
+        return frozenset(normalize(f.path).casefold() for f in self.skipped_files)
 
     @property
     def remaining(self) -> list[Finding]:
@@ -136,13 +178,29 @@ class Plan:
     def empty(self) -> bool:
         return not (self.files or self.registry or self.features)
 
-    def as_dict(self, originals: dict[str, bytes | None]) -> dict[str, Any]:
+    def as_dict(self, originals: dict[str, bytes | None], *, show_secrets: bool = False) -> dict[str, Any]:
+        """The plan as the harden action returns it; secrets in diffs and registry values are redacted unless ``show_secrets``."""
         return {
             "host": self.host,
             "files": [
-                {"path": f.path, "before_sha256": f.before_sha256, "after_sha256": sha256(f.after), "diff": f.diff(originals.get(f.path))} for f in self.files
+                {
+                    "path": f.path,
+                    "before_sha256": f.before_sha256,
+                    "after_sha256": sha256(f.after),
+                    "diff": f.diff(originals.get(f.path), show_secrets=show_secrets),
+                }
+                for f in self.files
             ],
-            "registry": [{"path": r.path, "name": r.name, "value": r.value, "type": r.type, "before": r.before} for r in self.registry],
+            "registry": [
+                {
+                    "path": r.path,
+                    "name": r.name,
+                    "value": shown_registry_value(r.name, r.value, show_secrets=show_secrets),
+                    "type": r.type,
+                    "before": shown_registry_value(r.name, r.before, show_secrets=show_secrets),
+                }
+                for r in self.registry
+            ],
             "features": [{"name": f.name, "state": f.state, "before": f.before} for f in self.features],
             "rules": self.rules,
             "remaining": [f"{f.rule_id} @ {f.scope}" for f in self.remaining],
@@ -224,7 +282,8 @@ class Planner:
             findings = Evaluator(self.working.state(), self.overrides).evaluate(rules)
         apply_exceptions(findings, self.exceptions, self.today)
         failing_after = {(f.rule_id, f.scope) for f in findings if f.status == "fail"}
-        plan = Plan(host=self.state.name, before=before, expected=findings)
+        skipped = [SkippedFile.unreadable(error) for error in self.state.configuration.unreadable_web_configs()]
+        plan = Plan(host=self.state.name, before=before, expected=findings, skipped_files=skipped)
         for key, data in sorted(self.working.files.items()):
             original = self.state.files.read(self.paths[key])
             if original != data:

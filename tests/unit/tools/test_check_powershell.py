@@ -49,7 +49,7 @@ def test_spec_and_documentation_drift_is_reported() -> None:
 
 def test_the_result_keys_of_a_module_are_read_from_its_syntax_tree() -> None:
     keys = checker.result_keys((ROOT / "plugins" / "modules" / "iis_apply.ps1").read_bytes())
-    assert set(keys) == {"changed", "backup", "backup_path", "restored", "files", "registry"}
+    assert set(keys) == {"changed", "backup", "backup_path", "restored", "files", "registry", "recovered_interrupted_apply"}
 
 
 def test_the_spec_of_a_module_is_read_as_data() -> None:

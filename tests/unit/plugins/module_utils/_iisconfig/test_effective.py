@@ -277,7 +277,7 @@ def test_url_paths_map_to_physical_paths_through_virtual_directories(host: Host)
 def test_broken_web_config_fails_with_its_own_name(host: Host) -> None:
     config = host({APP_WEB_CONFIG: "<configuration><system.web>"})
     with pytest.raises(ConfigError) as caught:
-        config.resolve("Default Web Site", "/app")
+        config.resolve("Default Web Site", "/app").section(BROWSE)
     assert caught.value.file == APP_WEB_CONFIG
 
 

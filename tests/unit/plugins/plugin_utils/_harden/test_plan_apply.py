@@ -122,11 +122,11 @@ def test_a_failure_in_the_middle_of_the_plan_restores_everything(tmp_path: Path,
     writes: list[Path] = []
     real_write = apply_module._write_file
 
-    def failing_write(path: Path, data: bytes) -> None:
+    def failing_write(path: Path, data: bytes, step: str = "") -> None:
         writes.append(path)
         if len(writes) == 3:
             raise OSError(28, "No space left on device")
-        real_write(path, data)
+        real_write(path, data, step)
 
     monkeypatch.setattr(apply_module, "_write_file", failing_write)
     before = digest(snapshot)
