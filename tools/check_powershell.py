@@ -202,6 +202,17 @@ def result_problems(path: Path, source: bytes) -> list[Problem]:
 SPEC_FIELDS = ("type", "required", "default", "choices", "elements", "aliases", "no_log")
 
 
+def documented_no_log(option: dict[str, Any]) -> bool:
+    """Whether an option's documentation says it is never logged.
+
+    validate-modules allows no ``no_log`` key in DOCUMENTATION, so a secret option says
+    C(no_log) in its description, and ``$spec`` must then set ``no_log = $true`` (and only then).
+    """
+    description = option.get("description") or ""
+    text = " ".join(description) if isinstance(description, list) else str(description)
+    return "C(no_log)" in text
+
+
 def _compare_options(path: Path, sidecar: str, options: dict[str, Any], docs: dict[str, Any], prefix: str) -> list[Problem]:
     """Differences between $spec options and documented options, suboptions included."""
     problems: list[Problem] = []
@@ -215,7 +226,7 @@ def _compare_options(path: Path, sidecar: str, options: dict[str, Any], docs: di
             continue
         for field_name in SPEC_FIELDS:
             in_spec = options[short].get(field_name, "str" if field_name == "type" else None)
-            in_docs = docs[short].get(field_name, "str" if field_name == "type" else None)
+            in_docs = documented_no_log(docs[short]) if field_name == "no_log" else docs[short].get(field_name, "str" if field_name == "type" else None)
             if field_name in ("required", "no_log"):
                 in_spec, in_docs = bool(in_spec), bool(in_docs)
             if isinstance(in_spec, list) and isinstance(in_docs, list) and field_name == "choices":

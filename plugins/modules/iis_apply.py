@@ -55,7 +55,6 @@ options:
             diffs that the controller shows are redacted (docs/diffs-and-secrets.md).
         type: str
         required: true
-        no_log: true
   registry:
     description: Registry values to set, or to delete (O(registry[].state=absent)).
     type: list

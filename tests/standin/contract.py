@@ -68,13 +68,21 @@ def documentation(module: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return doc or {}, returns or {}
 
 
+def documented_no_log(option: dict[str, Any]) -> bool:
+    """An option the documentation marks C(no_log) (the rule tools/check_powershell.py holds $spec to)."""
+    description = option.get("description") or ""
+    return "C(no_log)" in (" ".join(description) if isinstance(description, list) else str(description))
+
+
 def _spec(options: dict[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = {}
     for name, option in (options or {}).items():
         entry: dict[str, Any] = {"type": option.get("type", "str")}
-        for key in ("required", "default", "choices", "elements", "aliases", "no_log"):
+        for key in ("required", "default", "choices", "elements", "aliases"):
             if key in option:
                 entry[key] = option[key]
+        if documented_no_log(option):
+            entry["no_log"] = True
         if option.get("suboptions"):
             entry["options"] = _spec(option["suboptions"])
         spec[name] = entry

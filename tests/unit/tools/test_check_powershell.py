@@ -43,6 +43,7 @@ def test_spec_and_documentation_drift_is_reported() -> None:
         "option 'targets.host': required is True in $spec but False in drift_module.py",
         "option 'targets.port': type is 'int' in $spec but 'str' in drift_module.py",
         "option 'timeout' is documented but not in $spec",
+        "option 'token': no_log is False in $spec but True in drift_module.py",
         "supports_check_mode is True but the documented check_mode support is 'none'",
     ]
 
