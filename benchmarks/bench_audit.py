@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT / ".build" / "collections"))
 import yaml  # noqa: E402
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import MemoryFiles  # noqa: E402
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog  # noqa: E402
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator  # noqa: E402
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import state_from_document  # noqa: E402
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog  # noqa: E402
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import state_from_document  # noqa: E402
 
 LAB = ROOT / "inventories" / "lab" / "snapshots"
 APPHOST = "Windows/System32/inetsrv/config/applicationHost.config"

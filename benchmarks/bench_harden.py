@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog  # noqa: E402
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot  # noqa: E402
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog  # noqa: E402
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot  # noqa: E402
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import apply_to_snapshot  # noqa: E402
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import Plan, plan_host  # noqa: E402
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule, load_catalog  # noqa: E402
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Rule, load_catalog  # noqa: E402
 
 ROLES = {
     "lockdown": "IIS locked down (the successor of IISLockdown): features, handlers, errors, headers, ASP.NET, logging, authentication",

@@ -18,9 +18,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / ".build" / "collections"))
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Catalog, Rule, load_catalog  # noqa: E402
+from ansible_collections.hardened.iis.plugins.plugin_utils._checks import kind_of  # noqa: E402
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Catalog, Rule, load_catalog  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "rules.md"
+
+STIG_ASKS_OTHERWISE: dict[str, tuple[str, str, str]] = {
+    "hsts-max-age": (
+        "V-218827",
+        "V-218827 asks a max-age greater than 0; the check asks at least {hsts_max_age}",
+        "If max-age is not set to a value greater than 0, this is a finding.",
+    ),
+    "iis-request-max-allowed-content-length": (
+        "V-218754",
+        "V-218754 allows up to 2147483647 or an ISSO-approved length; the check asks {max_allowed_content_length} or less",
+        'If the "maxAllowedContentLength" value is not explicitly set to "2147483647" or less or a length documented and approved by the ISSO, '
+        "this is a finding.",
+    ),
+    "ssl-3-0-server-disabled": (
+        "V-218821",
+        "V-218821 accepts a missing SSL 3.0 key; the check asks for the value",
+        "If this key is not present, this is not a finding.",
+    ),
+    "ssl-3-0-server-disabled-by-default": (
+        "V-218821",
+        "V-218821 accepts a missing SSL 3.0 key; the check asks for the value",
+        "If this key is not present, this is not a finding.",
+    ),
+}
+"""Rules that carry a CIS recommendation and a STIG rule whose check text asks something else than the check:
+per rule the vuln, what differs (``{param}`` is the rule's parameter) and the check text's sentence that says
+so (tests/unit/rules/test_powerstig_agreement.py finds it in the STIG's text)."""
 
 
 def _cis_key(value: str) -> tuple[int, ...]:
@@ -28,22 +56,21 @@ def _cis_key(value: str) -> tuple[int, ...]:
 
 
 def _check_summary(rule: Rule) -> str:
-    spec = rule.check.spec
-    kind = rule.check.kind
-    if kind == "manual":
-        return "manual: " + " ".join(str(spec["reason"]).split())
-    if kind in ("config", "config_collection"):
-        target = str(spec["section"]) + (f"/{spec['element']}" if spec.get("element") else "")
-        return f"`{target}" + (f"@{spec['attribute']}`" if kind == "config" else "[]`")
-    if kind == "registry":
-        return f"registry `{spec['path']}\\{spec['name']}`"
-    if kind == "app_pools":
-        return f"every application pool `{spec['attribute']}`"
-    return f"{kind} `{spec.get('name', spec.get('path'))}`"
+    return kind_of(rule.check.kind).summary(rule.check.spec)
 
 
 def _cell(values: Iterable[str]) -> str:
     return ", ".join(values) or "—"
+
+
+def _agreement(rule: Rule) -> str:
+    """Whether the rule's CIS recommendation and STIG rule ask the same: one check serves both unless noted."""
+    cis, stig = rule.references.get("cis_iis10", []), rule.references.get("stig", [])
+    if not cis or not stig:
+        return "CIS only" if cis else "STIG only" if stig else "—"
+    if rule.id in STIG_ASKS_OTHERWISE:
+        return "no: " + STIG_ASKS_OTHERWISE[rule.id][1].format(**rule.params)
+    return "yes"
 
 
 def render(catalog: Catalog) -> str:
@@ -58,16 +85,21 @@ def render(catalog: Catalog) -> str:
         f"({sum(1 for r in automated if r.automated_remediation)} with automated remediation), "
         f"{len(rules) - len(automated)} manual with the reason. Format: [rules-format.md](rules-format.md).",
         "",
+        f"CIS and STIG agree: for the {sum(1 for r in rules if _agreement(r) not in ('CIS only', 'STIG only', '—'))} rules that carry both a CIS "
+        "recommendation and a STIG rule, one check serves both; `yes` when the STIG's check text asks what the check asks, otherwise what "
+        "differs (the check keeps the stricter value). The STIG texts are compared with the catalog by "
+        "tests/unit/rules/test_powerstig_agreement.py.",
+        "",
         "## Rules",
         "",
-        "| rule | title | severity | scope | CIS IIS 10 | DISA STIG | check | remediation |",
-        "|---|---|---|---|---|---|---|---|",
+        "| rule | title | severity | scope | CIS IIS 10 | DISA STIG | CIS and STIG agree | check | remediation |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for rule in rules:
         remediation = "automated" if rule.automated_remediation else "manual"
         lines.append(
             f"| `{rule.id}` | {rule.title} | {rule.severity} | {rule.scope} | {_cell(rule.references.get('cis_iis10', []))} "
-            f"| {_cell(rule.references.get('stig', []))} | {_check_summary(rule).replace('|', '/')} | {remediation} |"
+            f"| {_cell(rule.references.get('stig', []))} | {_agreement(rule)} | {_check_summary(rule).replace('|', '/')} | {remediation} |"
         )
     cis: dict[str, list[Rule]] = {}
     stig: dict[str, list[Rule]] = {}

@@ -9,34 +9,31 @@ host gathered here in one hardened.iis.iis_host_state call.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, show_secrets_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, show_secrets_of, today_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, probes_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import DEFAULT_CATALOG, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import probes_of
 
 ARGUMENT_SPEC: dict[str, Any] = {**BASELINE_ARGUMENTS, "host_state": {"type": "dict"}, "today": {"type": "str"}}
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
-        try:
-            target = self.target(args, task_vars, host)
-            catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
-            rules = catalog.select(args["rules"], args["skip_rules"])
-            exceptions = rule_exceptions(args, {r.id for r in catalog.rules})
-            today = datetime.date.fromisoformat(args["today"]) if args["today"] else datetime.date.today()
-            state = target.gather(updates=False, probes=probes_of(rules))
-            findings = audit_findings(state, rules, args["params"], exceptions, today)
-        except (CatalogError, HostStateError, ConfigError, TargetError, ValueError) as exc:
-            result.update(failed=True, msg=f"audit of {host}: {exc}")
-            return result
+    argument_spec = ARGUMENT_SPEC
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        return f"audit of {host}"
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
+        target = self.target(args, task_vars, host)
+        catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
+        rules = catalog.select(args["rules"], args["skip_rules"])
+        exceptions = rule_exceptions(args, {r.id for r in catalog.rules})
+        today = today_of(args)
+        state = target.gather(updates=False, probes=probes_of(rules))
+        findings = audit_findings(state, rules, args["params"], exceptions, today)
         show_secrets = show_secrets_of(args, task_vars, self._templar)
         rows = [f.as_dict(show_secrets=show_secrets) for f in findings]
         result.update(changed=False, findings=rows, score=score_summary(findings), target=target.kind, remote_calls=target.calls)

@@ -9,10 +9,9 @@ import getpass
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import DEFAULT_CATALOG, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._rollout.change_set import (
-    ChangeSetError,
     approval_path,
     load_change_set,
     record_approval,
@@ -30,22 +29,20 @@ ARGUMENT_SPEC: dict[str, Any] = {
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, _task_vars, args, _host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
+    argument_spec = ARGUMENT_SPEC
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
         if args["approval"] != "none" and not args["approvals_dir"]:
             result.update(failed=True, msg=f"approvals_dir: needed to {args['approval']} an approval")
             return result
-        try:
-            change_set = load_change_set(args["path"], load_catalog(args["catalog"] or DEFAULT_CATALOG))
-            result["change_set"] = change_set.as_dict()
-            if args["approval"] == "record":
-                approvals = Path(args["approvals_dir"])
-                approver = args["approver"] or getpass.getuser()
-                record, written = record_approval(approvals, change_set, args["tested"], approver, check_mode=bool(self._task.check_mode))
-                result.update(changed=written, approval=record, approval_path=str(approval_path(approvals, change_set)))
-            elif args["approval"] == "require":
-                approvals = Path(args["approvals_dir"])
-                result.update(approval=require_approval(approvals, change_set), approval_path=str(approval_path(approvals, change_set)))
-        except (ChangeSetError, CatalogError) as exc:
-            result.update(failed=True, msg=str(exc))
+        change_set = load_change_set(args["path"], load_catalog(args["catalog"] or DEFAULT_CATALOG))
+        result["change_set"] = change_set.as_dict()
+        if args["approval"] == "record":
+            approvals = Path(args["approvals_dir"])
+            approver = args["approver"] or getpass.getuser()
+            record, written = record_approval(approvals, change_set, args["tested"], approver, check_mode=bool(self._task.check_mode))
+            result.update(changed=written, approval=record, approval_path=str(approval_path(approvals, change_set)))
+        elif args["approval"] == "require":
+            approvals = Path(args["approvals_dir"])
+            result.update(approval=require_approval(approvals, change_set), approval_path=str(approval_path(approvals, change_set)))
         return result

@@ -10,7 +10,6 @@ from typing import Any
 
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._dashboard.publish import publish
-from ansible_collections.hardened.iis.plugins.plugin_utils._dashboard.runs import DashboardError
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "report_dir": {"type": "path", "required": True},
@@ -20,8 +19,12 @@ ARGUMENT_SPEC: dict[str, Any] = {
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, _task_vars, args, _host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
+    argument_spec = ARGUMENT_SPEC
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        return "dashboard"
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
         if args["keep_runs"] < 1:
             result.update(failed=True, msg=f"keep_runs: {args['keep_runs']} is below 1")
             return result
@@ -29,11 +32,7 @@ class ActionModule(ControllerAction):
         if not report_dir.is_dir():
             result.update(failed=True, msg=f"report_dir: {report_dir} is not a directory")
             return result
-        try:
-            published = publish(report_dir, args["title"], args["keep_runs"], check_mode=bool(self._task.check_mode))
-        except (DashboardError, ValueError) as exc:
-            result.update(failed=True, msg=f"dashboard: {exc}")
-            return result
+        published = publish(report_dir, args["title"], args["keep_runs"], check_mode=bool(self._task.check_mode))
         result.update(
             changed=bool(published.written) or published.run_stored,
             run=published.run,

@@ -10,12 +10,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles, normalize
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot, read_state_document, state_from_gather
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot import snapshot_content, write_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot, read_state_document, state_from_gather
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.snapshot import snapshot_content, write_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence import (
+    EvidenceError,
     bundle_path,
     found_logs,
     log_directories,
@@ -26,7 +26,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence impo
     write_manifest,
 )
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import LiveTarget, SnapshotTarget, TargetError, catalog_probes
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import LiveTarget, SnapshotTarget, catalog_probes
 
 NOT_IN_A_SNAPSHOT = "not available in a snapshot"
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -49,16 +49,20 @@ def _json(data: Any) -> bytes:
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
+    argument_spec = ARGUMENT_SPEC
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        return f"evidence of {host}"
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
         if self._task.check_mode:
             result.update(changed=False, skipped=True, msg="evidence is not written in check mode")
             return result
         dest = Path(args["dest"])
+        target = self.target(args, task_vars, host)
+        snapshot = str(target.root) if isinstance(target, SnapshotTarget) else None
+        since, until = window(args["window_start"], args["window_end"])
         try:
-            target = self.target(args, task_vars, host)
-            snapshot = str(target.root) if isinstance(target, SnapshotTarget) else None
-            since, until = window(args["window_start"], args["window_end"])
             dest.mkdir(parents=True, exist_ok=True)
             if isinstance(target, SnapshotTarget):
                 outcome = self._snapshot(target.root, dest, host, since.isoformat(), until.isoformat())
@@ -66,9 +70,8 @@ class ActionModule(ControllerAction):
                 outcome = self._read_live(target, dest, host, since.isoformat(), until.isoformat())
             else:
                 outcome = self._live(args, dest, host)
-        except (HostStateError, ConfigError, TargetError, ValueError, OSError) as exc:
-            result.update(failed=True, msg=f"evidence of {host}: {exc}")
-            return result
+        except OSError as exc:  # the bundle's folder or the snapshot's files
+            raise EvidenceError(str(exc)) from exc
         for name in ("integrity", "hotfix"):
             if args[name] is not None:
                 (dest / f"{name}.json").write_bytes(_json(args[name]))

@@ -8,17 +8,18 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.secrets import document_text
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, CatalogError, catalog_from_data, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, show_secrets_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import DEFAULT_CATALOG, Rule, catalog_from_data, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import CatalogError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import RuleException
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.lock import DEFAULT_TIMEOUT
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host, shown_registry_value
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, probes_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import probes_of
 
 ARGUMENT_SPEC: dict[str, Any] = {
     **BASELINE_ARGUMENTS,
@@ -30,47 +31,35 @@ ARGUMENT_SPEC: dict[str, Any] = {
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
+    argument_spec = ARGUMENT_SPEC
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        return f"harden of {host}"
+
+    def failure(self, error: HardenedIisError, args: dict[str, Any], host: str) -> dict[str, Any]:
+        """A refused plan says nothing was changed; a failed apply says whether it was restored, and from which backup."""
+        if isinstance(error, ManagementSafetyError):
+            return {"msg": f"{self.subject(args, host)}: refused: {error}; nothing was changed"}
+        if isinstance(error, ApplyError):
+            return {**super().failure(error, args, host), "restored": error.restored, "backup": error.backup}
+        return super().failure(error, args, host)
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
         show_secrets = show_secrets_of(args, task_vars, self._templar)
-        try:
-            catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
-            rules = catalog.select(args["rules"], args["skip_rules"])
-            if args["rule_tags"]:
-                known = {t for r in catalog.rules for t in r.tags}
-                unknown = sorted(set(args["rule_tags"]) - known)
-                if unknown:
-                    raise CatalogError(f"rule_tags: unknown tag(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-                rules = tuple(r for r in rules if set(r.tags) & set(args["rule_tags"]))
-            if args["extra_rules"]:
-                extra = catalog_from_data(list(args["extra_rules"]), "extra_rules").rules
-                clash = sorted({r.id for r in extra} & {r.id for r in catalog.rules})
-                if clash:
-                    raise CatalogError(f"extra_rules: id(s) already in the catalog: {', '.join(clash)}")
-                rules = rules + extra
-            exceptions = rule_exceptions(args, {r.id for r in catalog.rules} | {r.id for r in rules})
-            today = datetime.date.today()
-            target = self.target(args, task_vars, host)
-            check_mode = bool(self._task.check_mode)
-            # One writer at a time, from this gather to the verification (a snapshot's lock; a live host locks in iis_apply).
-            with target.session():
-                state = target.gather(updates=False, probes=probes_of(rules))
-                plan = plan_host(state, rules, args["params"], exceptions, today)
-                originals = {c.path: state.files.read(c.path) for c in plan.files}
-                # Check mode runs the apply too: it compares every file with the plan's pre-image and writes nothing.
-                applied = target.apply(plan, check_mode=check_mode, retention=args["backup_retention"])
-                after = plan.expected
-                if applied.changed and not check_mode:
-                    after = audit_findings(target.gather(updates=False, probes=probes_of(rules)), rules, args["params"], exceptions, today)
-        except ManagementSafetyError as exc:
-            result.update(failed=True, msg=f"harden of {host}: refused: {exc}; nothing was changed")
-            return result
-        except ApplyError as exc:
-            result.update(failed=True, msg=f"harden of {host}: {exc}", restored=exc.restored, backup=exc.backup)
-            return result
-        except (CatalogError, HostStateError, ConfigError, TargetError, ValueError) as exc:
-            result.update(failed=True, msg=f"harden of {host}: {exc}")
-            return result
+        rules, exceptions = self._rules(args)
+        today = datetime.date.today()
+        target = self.target(args, task_vars, host)
+        check_mode = bool(self._task.check_mode)
+        # One writer at a time, from this gather to the verification (a snapshot's lock; a live host locks in iis_apply).
+        with target.session():
+            state = target.gather(updates=False, probes=probes_of(rules))
+            plan = plan_host(state, rules, args["params"], exceptions, today)
+            originals = {c.path: state.files.read(c.path) for c in plan.files}
+            # Check mode runs the apply too: it compares every file with the plan's pre-image and writes nothing.
+            applied = target.apply(plan, check_mode=check_mode, retention=args["backup_retention"])
+            after = plan.expected
+            if applied.changed and not check_mode:
+                after = audit_findings(target.gather(updates=False, probes=probes_of(rules)), rules, args["params"], exceptions, today)
         result.update(
             changed=not plan.empty,
             plan=plan.as_dict(originals, show_secrets=show_secrets),
@@ -88,6 +77,25 @@ class ActionModule(ControllerAction):
         if self._task.diff and not plan.empty:
             result["diff"] = self._diff(plan, originals, show_secrets=show_secrets)
         return result
+
+    @staticmethod
+    def _rules(args: dict[str, Any]) -> tuple[tuple[Rule, ...], list[RuleException]]:
+        """The rules to make pass (the catalog's chosen by id and tag, and ``extra_rules``) and the exceptions to them."""
+        catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
+        rules = catalog.select(args["rules"], args["skip_rules"])
+        if args["rule_tags"]:
+            known = {t for r in catalog.rules for t in r.tags}
+            unknown = sorted(set(args["rule_tags"]) - known)
+            if unknown:
+                raise CatalogError(f"rule_tags: unknown tag(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            rules = tuple(r for r in rules if set(r.tags) & set(args["rule_tags"]))
+        if args["extra_rules"]:
+            extra = catalog_from_data(list(args["extra_rules"]), "extra_rules").rules
+            clash = sorted({r.id for r in extra} & {r.id for r in catalog.rules})
+            if clash:
+                raise CatalogError(f"extra_rules: id(s) already in the catalog: {', '.join(clash)}")
+            rules = rules + extra
+        return rules, rule_exceptions(args, {r.id for r in catalog.rules} | {r.id for r in rules})
 
     @staticmethod
     def _diff(plan: Plan, originals: dict[str, bytes | None], *, show_secrets: bool = False) -> list[dict[str, str]]:

@@ -16,16 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.catalog import load_catalog
-from ansible_collections.hardened.iis.plugins.module_utils._hotfix.compliance import ComplianceChecker, Policy, PolicyError
-from ansible_collections.hardened.iis.plugins.module_utils._hotfix.cvrf import CvrfError
+from ansible_collections.hardened.iis.plugins.module_utils._hotfix.compliance import ComplianceChecker, Policy
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.evidence import parse_qfe, parse_systeminfo
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.host import HostFacts, HostFactsError
-from ansible_collections.hardened.iis.plugins.module_utils._hotfix.products import UnknownReleaseError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, HostStateError
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import score_summary
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import score_summary, today_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import HostState
 from ansible_collections.hardened.iis.plugins.plugin_utils._hotfix.report import compliance_findings
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError
 
 DEFAULT_CACHE = "~/.cache/hardened.iis/cvrf"
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -58,24 +55,22 @@ ARGUMENT_SPEC: dict[str, Any] = {
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
-        remote_calls = 0
-        try:
-            policy = Policy.parse(args["policy"], args["deferrals"])
-            today = datetime.date.fromisoformat(args["today"]) if args["today"] else datetime.date.today()
-            catalog = load_catalog(args["cvrf_dir"], args["cache_dir"] or None)
-            checker = ComplianceChecker(catalog, policy, today)
-            facts, remote_calls = self._facts(args, task_vars, host)
-            if args["hotpatch_enrolled"] is not None:
-                facts = dataclasses.replace(facts, hotpatch_enrolled=args["hotpatch_enrolled"])
-            compliance = checker.check(host, facts, _now(args["today"]))
-        except (CvrfError, PolicyError, HostFactsError, HostStateError, TargetError, UnknownReleaseError) as exc:
-            result.update(failed=True, msg=f"hotfix compliance of {host}: {exc}", remote_calls=remote_calls)
-            return result
-        except ValueError as exc:
-            result.update(failed=True, msg=f"hotfix compliance of {host}: today: {exc}", remote_calls=remote_calls)
-            return result
+    argument_spec = ARGUMENT_SPEC
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        return f"hotfix compliance of {host}"
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
+        result["remote_calls"] = 0
+        policy = Policy.parse(args["policy"], args["deferrals"])
+        today = today_of(args)
+        catalog = load_catalog(args["cvrf_dir"], args["cache_dir"] or None)
+        checker = ComplianceChecker(catalog, policy, today)
+        facts, remote_calls = self._facts(args, task_vars, host)
+        result["remote_calls"] = remote_calls
+        if args["hotpatch_enrolled"] is not None:
+            facts = dataclasses.replace(facts, hotpatch_enrolled=args["hotpatch_enrolled"])
+        compliance = checker.check(host, facts, _now(args["today"]))
         findings = compliance_findings(compliance, policy.max_signature_age_days)
         result.update(
             changed=False,

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import LiveTarget, TargetError
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import LiveTarget
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "stop_sites": {"type": "list", "elements": "str", "default": []},
@@ -37,8 +36,12 @@ KINDS: dict[str, tuple[str, str, Callable[[dict[str, Any]], str], str]] = {
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
+    argument_spec = ARGUMENT_SPEC
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        return f"runtime of {host}"
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
         target = self.target(args, task_vars, host)
         stopped: dict[str, list[str]] = {"sites": [], "app_pools": []}
         started: dict[str, list[str]] = {"sites": [], "app_pools": []}
@@ -57,8 +60,7 @@ class ActionModule(ControllerAction):
                     target.call(module, {"name": name, "state": "stopped"})
                 for name in started[kind]:
                     target.call(module, {"name": name, "state": "started"})
-        except (ApplyError, TargetError) as exc:
-            result.update(failed=True, msg=f"runtime of {host}: {exc}", remote_calls=target.calls)
-            return result
-        result.update(changed=any(stopped.values()) or any(started.values()), remote_calls=target.calls)
+        finally:  # a failed call is reported with the calls made
+            result["remote_calls"] = target.calls
+        result["changed"] = any(stopped.values()) or any(started.values())
         return result

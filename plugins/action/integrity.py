@@ -77,23 +77,23 @@ def signer_of(args: dict[str, Any], needs_private: bool) -> Signer:
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
+    argument_spec = ARGUMENT_SPEC
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        return f"integrity {args['action']} of {host}"
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
         result["remote_calls"] = 0
         action = args["action"]
-        try:
-            if action == "rebaseline" and not (args["reason"] or "").strip():
-                raise BaselineError("rebaseline needs 'reason': why the files changed and who approved it")
-            policy = parse_policy(args["policy"])
-            store = BaselineStore(args["store"], host, signer_of(args, needs_private=action != "verify"), args["keep"])
-            baseline = store.load()
-            if action == "verify" and baseline is None:
-                raise BaselineError(f"{store.folder}: no baseline for {host}; run the capture first")
-            current = self._capture(args, task_vars, host, baseline, store, result)
-            comparison = Comparison(baseline.manifest, current, policy) if baseline is not None else None
-        except (BaselineError, ManifestError) as exc:
-            result.update(failed=True, msg=f"integrity {action} of {host}: {exc}")
-            return result
+        if action == "rebaseline" and not (args["reason"] or "").strip():
+            raise BaselineError("rebaseline needs 'reason': why the files changed and who approved it")
+        policy = parse_policy(args["policy"])
+        store = BaselineStore(args["store"], host, signer_of(args, needs_private=action != "verify"), args["keep"])
+        baseline = store.load()
+        if action == "verify" and baseline is None:
+            raise BaselineError(f"{store.folder}: no baseline for {host}; run the capture first")
+        current = self._capture(args, task_vars, host, baseline, store, result)
+        comparison = Comparison(baseline.manifest, current, policy) if baseline is not None else None
         result["entries"] = len(current.entries)
         if comparison is not None and baseline is not None:
             result.update(

@@ -8,9 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
-from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.lock import DEFAULT_TIMEOUT
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "backup": {"type": "str", "required": True},
@@ -20,12 +18,12 @@ ARGUMENT_SPEC: dict[str, Any] = {
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
-        try:
-            outcome = self.target(args, task_vars, host).restore(args["backup"], check_mode=bool(self._task.check_mode))
-        except (ApplyError, TargetError) as exc:
-            result.update(failed=True, msg=f"rollback of {host}: {exc}")
-            return result
+    argument_spec = ARGUMENT_SPEC
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        return f"rollback of {host}"
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
+        outcome = self.target(args, task_vars, host).restore(args["backup"], check_mode=bool(self._task.check_mode))
         result.update(changed=outcome.changed, backup=outcome.backup, restored=outcome.restored, removed=outcome.removed, registry=outcome.registry)
         return result

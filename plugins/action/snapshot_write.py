@@ -8,24 +8,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import CatalogError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot import snapshot_content, write_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import TargetError, catalog_probes
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.snapshot import snapshot_content, write_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import catalog_probes
 
 ARGUMENT_SPEC: dict[str, Any] = {"host_state": {"type": "dict"}, "dest": {"type": "path", "required": True}}
 
 
 class ActionModule(ControllerAction):
-    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result, task_vars, args, host = self.begin(tmp, task_vars, ARGUMENT_SPEC)
-        try:
-            target = self.target(args, task_vars, host)
-            content = snapshot_content(target.collect(probes=catalog_probes()), host)
-        except (HostStateError, TargetError, CatalogError) as exc:
-            result.update(failed=True, msg=f"snapshot of {host}: {exc}")
-            return result
+    argument_spec = ARGUMENT_SPEC
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        return f"snapshot of {host}"
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
+        target = self.target(args, task_vars, host)
+        content = snapshot_content(target.collect(probes=catalog_probes()), host)
         dest = Path(args["dest"])
         changed, manifest = write_snapshot(content, dest, check_mode=bool(self._task.check_mode))
         result.update(changed=changed, dest=str(dest), files=len(content) - 1, manifest=manifest, target=target.kind, remote_calls=target.calls)

@@ -9,7 +9,8 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, state_from_gather
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import state_from_gather
 from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence import bundle_path, found_logs, log_directories, select_logs
 
 

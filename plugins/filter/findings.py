@@ -8,7 +8,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import findings_json, junit_xml, summary_lines
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import findings_json, junit_xml, summary_lines
 
 REQUIRED = ("host", "rule_id", "title", "references", "severity", "status", "scope", "evidence", "remediation")
 

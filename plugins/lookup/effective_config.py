@@ -94,7 +94,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import HostStateError
 from ansible_collections.hardened.iis.plugins.plugin_utils._effective_report import DEFAULT_SETTINGS, Setting, load_snapshot, report
 
 

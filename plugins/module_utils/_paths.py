@@ -25,11 +25,13 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\..*)?$", re.IGNORECASE)
 _FORBIDDEN = set('<>"|?*:') | {chr(c) for c in range(32)}
 
 
-class PathEscapeError(ValueError):
+class PathEscapeError(HardenedIisError, ValueError):
     """A path that could reach outside its root, or that no local drive file can have."""
 
 

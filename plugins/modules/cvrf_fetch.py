@@ -80,12 +80,13 @@ from typing import Any
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.cvrf import CvrfError, parse_document
 
 MONTH = re.compile(r"^\d{4}-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)$")
 
 
-class FetchError(Exception):
+class FetchError(HardenedIisError):
     """A document could not be downloaded; the message names the month and the URL."""
 
 

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, Protocol
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import CatalogError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding, RuleException, score
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import ArgumentError, CatalogError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Finding, RuleException, score
 
 SHOW_SECRETS_VARIABLE = "hardened_iis_show_secrets"
 """The host variable that turns redaction of secrets off (``show_secrets``'s default)."""
@@ -56,6 +57,16 @@ def show_secrets_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Te
     if SHOW_SECRETS_VARIABLE not in task_vars:
         return False
     return bool(boolean(templar.template(task_vars[SHOW_SECRETS_VARIABLE]), strict=False))
+
+
+def today_of(args: dict[str, Any]) -> datetime.date:
+    """The day the option ``today`` names (YYYY-MM-DD, for reproducible reports), else the current date."""
+    if not args.get("today"):
+        return datetime.date.today()
+    try:
+        return datetime.date.fromisoformat(args["today"])
+    except ValueError as exc:
+        raise ArgumentError(f"today: {exc}") from None
 
 
 def rule_exceptions(args: dict[str, Any], known_rules: set[str]) -> list[RuleException]:

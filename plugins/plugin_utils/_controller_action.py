@@ -1,7 +1,13 @@
 # Copyright (c) hardened.iis contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The base of the actions whose decision runs on the controller (audit, harden, hotfix_compliance).
+"""The base of the collection's actions, whose decisions run on the controller.
+
+``run`` validates the arguments against the action's ``argument_spec`` and calls its ``act``. It is
+the one place an error is caught: a :class:`HardenedIisError` (every error the collection raises
+on purpose, ``plugins/module_utils/_errors.py``) fails the task with its message after what the
+action was doing (``audit of web01: …``, the action's ``subject``); anything else is a bug and
+reaches Ansible as one.
 
 An interrupted apply that the host's target finds (and restores, outside check mode) is reported
 in the result ``begin`` returned, which every action returns: ``recovered_interrupted_apply``
@@ -12,10 +18,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.intent import parent_watch
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.lock import DEFAULT_TIMEOUT
 from ansible_collections.hardened.iis.plugins.plugin_utils._target import Target, target_for
@@ -24,6 +31,29 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._target import Target
 class ControllerAction(ActionBase):
     TRANSFERS_FILES = False
     _supports_check_mode = True
+    argument_spec: ClassVar[dict[str, Any]] = {}
+    """The action's arguments (its documentation's options)."""
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result, task_vars, args, host = self.begin(tmp, task_vars, self.argument_spec)
+        try:
+            return self.act(result, task_vars, args, host)
+        except HardenedIisError as exc:
+            result.update(failed=True, **self.failure(exc, args, host))
+            return result
+
+    def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
+        """The action's work on ``result`` (returned); a HardenedIisError fails the task with its message."""
+        raise NotImplementedError
+
+    def subject(self, args: dict[str, Any], host: str) -> str:
+        """What the action does, to open a failure's message (``audit of web01``); empty: the message alone."""
+        return ""
+
+    def failure(self, error: HardenedIisError, args: dict[str, Any], host: str) -> dict[str, Any]:
+        """What a failed task reports besides ``failed``: the error's message after the subject."""
+        subject = self.subject(args, host)
+        return {"msg": f"{subject}: {error}" if subject else str(error)}
 
     def begin(self, tmp: str | None, task_vars: dict[str, Any] | None, spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], str]:
         """The result to fill in, the task variables, the validated arguments and the host's name."""

@@ -12,7 +12,7 @@ nothing although its address was scanned: ``discovery-host-missing`` (fail).
 from __future__ import annotations
 
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.reconcile import Reconciliation, Service
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Evidence, Finding
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Evidence, Finding
 
 
 def _finding(host: str, rule: str, title: str, status: str, scope: str, actual: str, expected: str, remediation: str) -> Finding:

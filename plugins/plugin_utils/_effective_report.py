@@ -28,7 +28,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective 
     IisConfiguration,
 )
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.secrets import shown_value
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit import hoststate
+from ansible_collections.hardened.iis.plugins.plugin_utils._core import hoststate
 
 
 @dataclass(frozen=True)

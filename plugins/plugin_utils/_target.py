@@ -35,16 +35,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import DEFAULT_CATALOG, Rule, load_catalog
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import (
-    HostState,
-    HostStateError,
-    load_snapshot,
-    read_state_document,
-    state_from_gather,
-)
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import Templar, snapshot_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._checks import kind_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import DEFAULT_CATALOG, Rule, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import HostState, load_snapshot, read_state_document, state_from_gather
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import (
     ApplyError,
     Recovery,
@@ -72,7 +69,7 @@ RESTORE = "hardened.iis.iis_restore"
 FEATURE = "ansible.windows.win_feature"
 
 
-class TargetError(Exception):
+class TargetError(HardenedIisError):
     """Reading or writing the host failed (not a connection failure: Ansible reports those)."""
 
 
@@ -379,7 +376,7 @@ class LiveTarget(Target):
 
 def probes_of(rules: tuple[Rule, ...]) -> tuple[str, ...]:
     """The paths the rules' file checks look at, for a live gather to probe."""
-    return tuple(str(r.check.spec["path"]) for r in rules if r.check.kind == "file" and "path" in r.check.spec)
+    return tuple(path for r in rules for path in kind_of(r.check.kind).probe_paths(r.check.spec))
 
 
 def catalog_probes() -> tuple[str, ...]:

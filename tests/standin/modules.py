@@ -148,11 +148,15 @@ def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) ->
         state.pop("updates", None)
         state.pop("defender", None)
     found = None
-    raw = host.read(f"{_backup_root(host, args['backup_dir'])}\\{INTENT}")
+    warnings = []
+    intent_path = f"{_backup_root(host, args['backup_dir'])}\\{INTENT}"
+    raw = host.read(intent_path)
     if raw is not None:
-        intent = json.loads(raw)
-        found = {**_intent_summary(intent), "completed": False}
-    return {
+        try:  # an apply may be writing it this instant: the module warns and reports none, as iis_host_state.ps1 does
+            found = {**_intent_summary(json.loads(raw)), "completed": False}
+        except (ValueError, KeyError, TypeError) as exc:
+            warnings.append(f"An intent record of an apply that never finished is at '{intent_path}' but cannot be read: {exc}")
+    result = {
         "changed": False,
         "state": state,
         "files": files,
@@ -161,6 +165,9 @@ def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) ->
         "update_sources": sources,
         "interrupted_apply": found,
     }
+    if warnings:
+        result["warnings"] = warnings
+    return result
 
 
 def _backup_root(host: WindowsHost, backup_dir: str) -> str:

@@ -36,6 +36,8 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 try:
     import dpkt
 except ImportError as exc:  # the active scan and Zeek logs work without it; a capture says what is missing
@@ -61,7 +63,7 @@ _EXT_SUPPORTED_VERSIONS = 43
 Endpoint = tuple[str, int]
 
 
-class PcapError(ValueError):
+class PcapError(HardenedIisError, ValueError):
     """A capture that cannot be read; the message names the source."""
 
 

@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from ansible_collections.hardened.iis.plugins.module_utils._discovery.scope import AddressRanges
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 
 try:
     from cryptography import x509
@@ -143,7 +144,7 @@ def effective_concurrency(requested: int) -> int:
     return max(1, min(requested, soft - FD_MARGIN))
 
 
-class ScanError(OSError):
+class ScanError(HardenedIisError, OSError):
     """The scan cannot go on: not even one socket could be opened."""
 
 

@@ -42,6 +42,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, overload
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 DEFAULT_MAX_ADDRESSES = 65536  # a /16
 
 Interval = tuple[int, int]
@@ -71,7 +73,7 @@ _HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?$
 _SHORT_RANGE_END = re.compile(r"^[0-9]{1,3}$")
 
 
-class ScopeError(ValueError):
+class ScopeError(HardenedIisError, ValueError):
     """A scope entry is malformed, too large or forbidden; the message names the entry."""
 
 

@@ -32,6 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 WEB_SERVICES = ("http", "ssl")
 _CANONIFIED = re.compile(r"^X+(\.X+)?$")
 _ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
@@ -51,7 +53,7 @@ _PATH_MARKERS: tuple[tuple[str, frozenset[str]], ...] = (
 _PRODUCTS = {"microsoft-iis": "IIS", "microsoft-httpapi": "http.sys"}
 
 
-class ZeekError(ValueError):
+class ZeekError(HardenedIisError, ValueError):
     """A Zeek log that cannot be read; the message names the source and line."""
 
 

@@ -25,6 +25,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 from .catalog import UpdateCatalog
 from .cvrf import Fix, UpdateDocument
 from .host import HostFacts, HostFactsError, normalize_kb
@@ -39,7 +41,7 @@ SEVERITY_RANK = {"critical": 4, "important": 3, "moderate": 2, "low": 1}
 POLICY_KEYS = ("min_age_days", "months", "severities", "max_signature_age_days", "require_defender")
 
 
-class PolicyError(ValueError):
+class PolicyError(HardenedIisError, ValueError):
     """The compliance policy is malformed; the message names the key."""
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree.ElementTree import Element, TreeBuilder
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 _KB_NUMBER = re.compile(r"^\s*(?:KB)?(\d{6,8})\s*$", re.IGNORECASE)
 _KB_ANYWHERE = re.compile(r"(?<!\d)(\d{6,8})(?!\d)")
@@ -34,7 +36,7 @@ _JSON_THREAT_TYPES = {0: "Impact", 1: "Exploit Status", 2: "Target Set", 3: "Sev
 _JSON_REMEDIATION_TYPES = {0: "Workaround", 1: "Mitigation", 2: "Vendor Fix", 3: "None Available", 4: "Will Not Fix", 5: "Known Issue"}
 
 
-class CvrfError(ValueError):
+class CvrfError(HardenedIisError, ValueError):
     """A security update document cannot be read; the message names the file and the cause."""
 
 

@@ -15,11 +15,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 _KB = re.compile(r"^\s*(?:KB)?\s*(\d{6,8})\s*$", re.IGNORECASE)
 UPDATE_SOURCES = ("hotfix", "msu", "history", "cbs", "systeminfo", "qfe")
 
 
-class HostFactsError(ValueError):
+class HostFactsError(HardenedIisError, ValueError):
     """The host's OS or update facts are missing or malformed; the message names the source and key."""
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 from .host import HostFacts
 
 # CurrentBuild -> the MSRC name of the Windows Server release ({arch} for the 2008 family).
@@ -49,7 +51,7 @@ class HostProduct:
     """'windows' or 'dotnet'."""
 
 
-class UnknownReleaseError(ValueError):
+class UnknownReleaseError(HardenedIisError, ValueError):
     """The host's build is not a Windows Server release this collection knows."""
 
 

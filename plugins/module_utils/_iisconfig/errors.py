@@ -10,8 +10,10 @@ user can open the file at the place that is wrong.
 
 from __future__ import annotations
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 
-class ConfigError(Exception):
+
+class ConfigError(HardenedIisError):
     """A configuration file cannot be read, parsed or edited as asked."""
 
     def __init__(self, file: str, cause: str, line: int | None = None, column: int | None = None) -> None:

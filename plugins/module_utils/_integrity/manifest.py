@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Tuple  # noqa: UP035
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 FORMAT = "hardened.iis/manifest/v1"
 FIELDS = ("path", "type", "size", "mtime_ns", "hash", "attributes", "owner", "acl", "target")
 TYPES = ("file", "directory", "symlink", "junction")
@@ -41,7 +43,7 @@ ALGORITHMS = ("sha256", "sha512", "blake2b")
 Row = Tuple[Any, ...]  # noqa: UP006
 
 
-class ManifestError(ValueError):
+class ManifestError(HardenedIisError, ValueError):
     """A manifest or capture result is malformed; the message names where."""
 
 

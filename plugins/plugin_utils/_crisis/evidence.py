@@ -25,15 +25,20 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import expand, normalize
 from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, file_parts
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import HostState
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS
 
 MANIFEST = "manifest.sha256"
 DEFAULT_LOG_DIRECTORY = "%SystemDrive%\\inetpub\\logs\\LogFiles"
 _LOG_NAME = re.compile(r"^u_(?:ex|in|nc)(\d{2})(\d{2})(\d{2})?(\d{2})?\.log$", re.IGNORECASE)
 _SITE_PREDICATE = "site[@name={quoted}]/logFile"
+
+
+class EvidenceError(HardenedIisError, ValueError):
+    """Evidence cannot be collected as asked (a time, a path, the bundle's folder); the message says which."""
 
 
 def parse_time(value: Any, name: str) -> datetime.datetime:
@@ -45,7 +50,7 @@ def parse_time(value: Any, name: str) -> datetime.datetime:
         try:
             moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise ValueError(f"{name}: {text!r} is not an ISO 8601 time such as 2026-11-19T08:00:00Z") from None
+            raise EvidenceError(f"{name}: {text!r} is not an ISO 8601 time such as 2026-11-19T08:00:00Z") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
     return moment.astimezone(datetime.UTC)
@@ -54,7 +59,7 @@ def parse_time(value: Any, name: str) -> datetime.datetime:
 def window(since: Any, until: Any) -> tuple[datetime.datetime, datetime.datetime]:
     start, end = parse_time(since, "evidence_since"), parse_time(until, "evidence_until")
     if start >= end:
-        raise ValueError(f"evidence_since ({start.isoformat()}) must be before evidence_until ({end.isoformat()})")
+        raise EvidenceError(f"evidence_since ({start.isoformat()}) must be before evidence_until ({end.isoformat()})")
     return start, end
 
 
@@ -181,7 +186,7 @@ def bundle_path(windows_path: str) -> str:
     try:
         return "/".join(file_parts(windows_path))
     except PathEscapeError as exc:
-        raise ValueError(f"{windows_path!r} is not an absolute Windows path a bundle can hold ({exc})") from None
+        raise EvidenceError(f"{windows_path!r} is not an absolute Windows path a bundle can hold ({exc})") from None
 
 
 def tree_digest(root: Path) -> dict[str, Any]:
@@ -203,6 +208,6 @@ def write_manifest(root: Path) -> dict[str, str]:
     }
     for name in entries:
         if "\n" in name or "\\" in name:
-            raise ValueError(f"{root}: {name!r} cannot be named in a sha256sum manifest")
+            raise EvidenceError(f"{root}: {name!r} cannot be named in a sha256sum manifest")
     (root / MANIFEST).write_text("".join(f"{digest}  {name}\n" for name, digest in entries.items()), encoding="utf-8")
     return entries

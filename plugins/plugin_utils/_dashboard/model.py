@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .runs import Run
+from .runs import DashboardError, Run
 
 CIS_SECTIONS = {
     "1": "1 Basic configuration",
@@ -107,7 +107,7 @@ def _sections(findings: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
 def build_fleet(runs: list[Run]) -> Fleet:
     """The fleet as the newest run shows it, with the trend over every run given (oldest first)."""
     if not runs:
-        raise ValueError("no run to show")
+        raise DashboardError("no run to show")
     current, previous = runs[-1], (runs[-2] if len(runs) > 1 else None)
     audit = current.findings("audit")
     before = {_key(f) for f in previous.findings("audit") if f.get("status") in FAILING} if previous else set()

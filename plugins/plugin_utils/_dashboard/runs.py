@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._files import write_atomically
 
 RUNS = "runs"
@@ -31,7 +32,7 @@ INPUTS = {
 """What each feature writes to the report directory (audit.yml, patch_compliance.yml, integrity_verify.yml, discover.yml)."""
 
 
-class DashboardError(ValueError):
+class DashboardError(HardenedIisError, ValueError):
     """A report or run cannot be read; the message names the file."""
 
 

@@ -45,10 +45,11 @@ from typing import Any, NoReturn
 
 import yaml
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._files import leftover_temporaries, sync_directory, write_atomically
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import normalize
 from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, windows_parts
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 
 from .backup import FORMAT, MANIFEST, BackupManifest, FileEntry, RegistryEntry, is_backup_id, new_backup_id, parse_manifest, registry_type_of
 from .intent import INTENT, ControllerGone, Intent, IntentError, checkpoint, describe_holder, now_text, read_intent, remove_intent, write_intent
@@ -59,7 +60,7 @@ BACKUP_MANIFEST = MANIFEST
 ABSENT = "absent"
 
 
-class ApplyError(Exception):
+class ApplyError(HardenedIisError):
     """The plan was not applied; ``restored`` says whether a partial write was undone."""
 
     def __init__(self, message: str, restored: bool = False, backup: str | None = None) -> None:

@@ -31,13 +31,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 FORMAT = 2
 MANIFEST = "backup.json"
 ID_PATTERN = re.compile(r"^\d{8}T\d{6}\d{3,6}Z$")
 REGISTRY_TYPES = ("dword", "qword", "string", "expandstring", "multistring", "binary")
 
 
-class BackupFormatError(ValueError):
+class BackupFormatError(HardenedIisError, ValueError):
     """A backup.json that does not follow the format; the message names the entry."""
 
 

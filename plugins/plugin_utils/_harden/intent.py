@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._files import sync_directory, write_atomically
 
 from .backup import is_backup_id
@@ -52,7 +53,7 @@ PAUSE_LIMIT = 300.0
 """Seconds a paused apply waits for the test at most, so a broken test never leaves it behind."""
 
 
-class IntentError(ValueError):
+class IntentError(HardenedIisError, ValueError):
     """An intent record that cannot be read; the message names the file."""
 
 

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+
 from .intent import describe_holder
 
 LOCK = "hardened-iis.lock"
@@ -31,7 +33,7 @@ DEFAULT_TIMEOUT = 60
 POLL = 0.1
 
 
-class LockError(Exception):
+class LockError(HardenedIisError):
     """The lock could not be taken in time; the message names its holder."""
 
 

@@ -4,8 +4,8 @@
 
 """The change plan: every edit that makes a host pass the automated rules, computed on the controller.
 
-The planner evaluates the catalog, and for each failing finding applies that rule's
-remediation where the evidence points: a value set in a web.config or a ``<location>``
+The planner evaluates the catalog, and for each failing finding has the rule's check kind
+(``plugins/plugin_utils/_checks``) plan its remediation on the planner, where the evidence points: a value set in a web.config or a ``<location>``
 is corrected there (so the file that undid a server setting is the one that changes);
 a value that is a default, or set server-wide, is set server-wide (applicationHost.config
 for IIS sections, the .NET root web.config for ASP.NET sections, machine.config for
@@ -27,19 +27,19 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.changes import OverlayFiles
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.editor import ConfigEditor
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import EditError, UnreadableScopeError
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import UnreadableScopeError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.secrets import MARKER, document_text, secret_name
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import APPHOST_CONFIG, MACHINE_CONFIG, ROOT_WEB_CONFIG, expand, normalize
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import normalize
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator, audit_findings
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.expect import substitute
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding, RuleException, apply_exceptions
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState
+from ansible_collections.hardened.iis.plugins.plugin_utils._checks import kind_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Rule
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Finding, RuleException, apply_exceptions
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import HostState
 
 NEW_FILE = b'<?xml version="1.0" encoding="UTF-8"?>\n<configuration>\n</configuration>\n'
-MACHINE_ONLY_SECTIONS = ("system.web/deployment",)
 MAX_ROUNDS = 4
 
 
@@ -114,7 +114,7 @@ class SkippedFile:
         return {"path": self.path, "line": self.line, "reason": self.reason}
 
 
-class ManagementSafetyError(ValueError):
+class ManagementSafetyError(HardenedIisError, ValueError):
     """The plan would cut the management connection (WinRM, the firewall, TLS 1.2)."""
 
 
@@ -247,6 +247,8 @@ class _Working:
 
 
 class Planner:
+    """The plan of one host; each check kind makes its edits through it (the ``Workbench`` of ``_checks/base.py``)."""
+
     def __init__(
         self,
         state: HostState,
@@ -299,123 +301,41 @@ class Planner:
         check_management_safety(plan)
         return plan
 
-    # -- remediation ------------------------------------------------------------------------
+    # -- remediation: the check kind of the failing rule plans its fix on this workbench ---------
     def _remediate(self, finding: Finding) -> bool:
         rule = self.rules[finding.rule_id]
-        kind, spec = next(iter(rule.remediation.items()))
-        params = rule.params_with(self.overrides)
-        if kind == "registry":
-            return self._registry(rule, spec, params)
-        if kind == "feature":
-            name = str(rule.check.spec["name"])
-            wanted = "absent" if str(spec.get("state", "absent")) == "absent" else "installed"
-            if self.working.features.get(name) == wanted:
-                return False
-            self.working.features[name] = wanted
-            self.origin[("feature", name)] = rule.id
-            return True
-        if kind == "config" and rule.check.kind == "app_pools":
-            return self._app_pools(rule, str(substitute(spec.get("value"), params)))
-        if kind == "config":
-            return self._config(rule, finding, str(substitute(spec.get("value"), params)))
-        if kind == "config_collection":
-            return self._collection(rule, finding, spec, params)
-        return False
-
-    def _registry(self, rule: Rule, spec: dict[str, Any], params: dict[str, Any]) -> bool:
-        check = rule.check.spec
-        key = (str(check["path"]), str(check["name"]))
-        value = None if str(spec.get("state", "present")) == "absent" else substitute(spec.get("value"), params)
-        if key in self.working.registry and self.working.registry[key][0] == value:
+        remediation, fields = next(iter(rule.remediation.items()))
+        kind = kind_of(rule.check.kind)
+        if remediation != kind.fix:
             return False
-        self.working.registry[key] = (value, str(spec.get("type", "dword")))
-        self.origin[key] = rule.id
-        return True
+        return kind.plan(self, rule, finding, fields, rule.params_with(self.overrides))
 
-    def _target(self, rule: Rule, finding: Finding) -> tuple[str, str | None]:
-        """The file and <location> path to write: where the failing value comes from, else server-wide."""
-        evidence = finding.evidence
-        section = str(rule.check.spec.get("section", ""))
-        environment = self.state.environment
-        apphost = expand(APPHOST_CONFIG, environment)
-        in_a_file = evidence.line is not None and bool(evidence.file) and ":\\" in str(evidence.file)
-        if in_a_file and (normalize(str(evidence.file)).casefold() != normalize(apphost).casefold() or evidence.location_path):
-            return str(evidence.file), evidence.location_path
-        if section in MACHINE_ONLY_SECTIONS:
-            return expand(MACHINE_CONFIG, environment), None
-        if section.startswith("system.web/"):
-            return expand(ROOT_WEB_CONFIG, environment), None
-        return apphost, None
+    def planned_state(self) -> HostState:
+        return self.working.state()
 
-    def _edit(self, path: str) -> ConfigEditor:
+    def edit(self, path: str) -> ConfigEditor:
         data = self.working.read(path)
         return ConfigEditor(data if data is not None else NEW_FILE, path, schema=self.state.configuration.schema)
 
-    def _store(self, path: str, editor: ConfigEditor) -> None:
+    def store(self, path: str, editor: ConfigEditor) -> None:
         key = normalize(path).casefold()
         self.paths.setdefault(key, path)
         self.working.files[key] = editor.content()
 
-    def _element(self, rule: Rule, finding: Finding) -> str:
-        element = str(rule.check.spec.get("element", ""))
-        if "{site}" in element:
-            site = finding.scope.split("/", 1)[0]
-            element = element.replace("{site}", site)
-        return element
-
-    def _config(self, rule: Rule, finding: Finding, value: str) -> bool:
-        path, location = self._target(rule, finding)
-        editor = self._edit(path)
-        try:
-            result = editor.set_attribute(
-                str(rule.check.spec["section"]), str(rule.check.spec["attribute"]), value, element=self._element(rule, finding), location=location
-            )
-        except EditError:
+    def set_registry(self, path: str, name: str, value: Any, value_type: str, rule: str) -> bool:
+        key = (path, name)
+        if key in self.working.registry and self.working.registry[key][0] == value:
             return False
-        if result.changed:
-            self._store(path, editor)
-        return result.changed
+        self.working.registry[key] = (value, value_type)
+        self.origin[key] = rule
+        return True
 
-    def _app_pools(self, rule: Rule, value: str) -> bool:
-        """Set the value in applicationPoolDefaults and on every pool that sets it otherwise."""
-        section = "system.applicationHost/applicationPools"
-        element, _slash, attribute = str(rule.check.spec["attribute"]).rpartition("/")
-        path = expand(APPHOST_CONFIG, self.state.environment)
-        editor = self._edit(path)
-        changed = editor.set_attribute(section, attribute, value, element="/".join(p for p in ("applicationPoolDefaults", element) if p)).changed
-        pools = self.working.state().configuration.server().section(section)
-        for entry in pools.entries:
-            own = entry.element.element(element).get(attribute)
-            name = entry.element.value("name") or ""
-            if not own.is_default and own.value != value:
-                quoted = f'"{name}"' if "'" in name else f"'{name}'"
-                target = "/".join(p for p in (f"add[@name={quoted}]", element) if p)
-                changed |= editor.set_attribute(section, attribute, value, element=target).changed
-        if changed:
-            self._store(path, editor)
-        return changed
-
-    def _collection(self, rule: Rule, finding: Finding, spec: dict[str, Any], params: dict[str, Any]) -> bool:
-        path, location = self._target(rule, finding)
-        section = str(rule.check.spec["section"])
-        element = self._element(rule, finding)
-        editor = self._edit(path)
-        changed = False
-        try:
-            for entry in spec.get("add") or []:
-                attributes = {str(k): str(substitute(v, params)) for k, v in entry.items()}
-                changed |= editor.add_entry(section, attributes, element=element, location=location).changed
-            for entry in spec.get("remove") or []:
-                key = {str(k): str(substitute(v, params)) for k, v in entry.items()}
-                local = editor.remove_entry(section, key, element=element, location=location)
-                changed |= local.changed
-                if not local.changed and path.casefold() == normalize(expand(APPHOST_CONFIG, self.state.environment)).casefold():
-                    changed |= editor.remove_entry(section, key, element=element, location=location, inherited=True).changed
-        except EditError:
+    def set_feature(self, name: str, state: str, rule: str) -> bool:
+        if self.working.features.get(name) == state:
             return False
-        if changed:
-            self._store(path, editor)
-        return changed
+        self.working.features[name] = state
+        self.origin[("feature", name)] = rule
+        return True
 
 
 def plan_host(

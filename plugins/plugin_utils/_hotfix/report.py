@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.compliance import HostCompliance, Outcome
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Evidence, Finding
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Evidence, Finding
 from ansible_collections.hardened.iis.plugins.plugin_utils._report_text import csv_text
 
 FINDING_SEVERITY = {"critical": "high", "important": "medium", "moderate": "low", "low": "low"}

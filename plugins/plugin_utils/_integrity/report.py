@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._integrity.compare import Change, Comparison
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Evidence, Finding
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Evidence, Finding
 
 TITLES = {
     "added": "No file was added since the baseline",

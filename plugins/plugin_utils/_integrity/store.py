@@ -42,6 +42,7 @@ except ImportError as exc:  # HMAC keys still work; Ed25519 says what is missing
 else:
     CRYPTOGRAPHY_MISSING = None
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._files import write_atomically
 from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest, gc_paused
 
@@ -50,7 +51,7 @@ _NAME = re.compile(r"^baseline-(\d{6})\.marshal\.gz$")
 MARSHAL_VERSION = 4
 
 
-class BaselineError(ValueError):
+class BaselineError(HardenedIisError, ValueError):
     """A baseline cannot be trusted or read; the message names the file and the reason."""
 
 

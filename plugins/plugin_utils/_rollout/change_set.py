@@ -31,15 +31,16 @@ from typing import Any
 
 import yaml
 
+from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._files import write_atomically
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Catalog
 
 TOP_KEYS = frozenset({"name", "description", "baseline", "updates"})
 BASELINE_KEYS = frozenset({"rules", "skip_rules", "params", "exceptions"})
 UPDATES_KEYS = frozenset({"manifest"})
 
 
-class ChangeSetError(ValueError):
+class ChangeSetError(HardenedIisError, ValueError):
     """The change set cannot be used, or has not passed the test stage; the message names the file and key."""
 
 

@@ -12,9 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 from tools import generate_roles
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import MemoryFiles
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import state_from_document
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import state_from_document
 
 CORPUS = os.environ.get("HARDENED_IIS_CORPUS", "")
 FILES = sorted((Path(CORPUS) / "applicationhost").glob("*.config")) if CORPUS else []

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot, state_from_gather
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot, state_from_gather
 
 ROOT = Path(__file__).resolve().parents[4]
 WEB01 = ROOT / "inventories" / "lab" / "snapshots" / "web01"

@@ -13,7 +13,7 @@ import yaml
 
 from ansible_collections.hardened.iis.plugins.action.hotfix_compliance import _evidence_facts, _state_facts
 from ansible_collections.hardened.iis.plugins.module_utils._hotfix.host import HostFactsError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot, state_from_gather
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot, state_from_gather
 
 ROOT = Path(__file__).resolve().parents[4]
 LAB = ROOT / "inventories" / "lab" / "snapshots"

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import SnapshotFiles
 from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, file_parts, windows_parts
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot import snapshot_content, write_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.snapshot import snapshot_content, write_snapshot
 
 SEGMENTS = st.sampled_from(["..", ".", "...", ".. ", " ..", "x", "web.config", "a b", "C:", "c$", "NUL", "con.txt", "x:y", "?", "*", "\x00", "", " ", "~1"])
 SEPARATORS = st.sampled_from(["\\", "/", "\\\\", "//", "\\/"])
@@ -78,3 +79,26 @@ def test_a_symbolic_link_on_the_way_is_never_followed(tmp_path: Path) -> None:
         confined_path(root, file_parts("C:\\inetpub\\web.config"))
     with pytest.raises(PathEscapeError, match="not a single path segment"):
         confined_path(root, ["C", "..", "x"])
+
+
+@given(hostile_paths())
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_no_byte_outside_a_snapshot_is_read_through_a_host_path(tmp_path_factory: pytest.TempPathFactory, path: str) -> None:
+    """The audit reads what a host path names in a snapshot: whatever the path, only the snapshot's own files answer."""
+    base = tmp_path_factory.mktemp("reading")
+    (base / "secret.txt").write_bytes(b"OUTSIDE")
+    (base / "outside").mkdir()
+    (base / "outside" / "web.config").write_bytes(b"OUTSIDE")
+    files = base / "snapshot" / "files"
+    (files / "C" / "inetpub").mkdir(parents=True)
+    (files / "C" / "inetpub" / "web.config").write_bytes(b"inside")
+    (files / "C" / "linked").symlink_to(base / "outside", target_is_directory=True)
+    (files / "C" / "secret.txt").symlink_to(base / "secret.txt")
+    snapshot = SnapshotFiles(files)
+    found = snapshot.resolve(path)
+    if found is not None:
+        assert found.is_relative_to(files) and not any(p.is_symlink() for p in [found, *found.parents] if p.is_relative_to(files))
+    assert snapshot.read(path) in (None, b"inside")
+    assert all(snapshot.read(p) == b"inside" for p, _local in snapshot.all_files())
+    assert snapshot.read(path.replace("inetpub", "linked")) in (None, b"inside")
+    assert snapshot.read("C:\\secret.txt") is None and snapshot.read("C:\\linked\\web.config") is None

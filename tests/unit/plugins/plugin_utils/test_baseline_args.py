@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import CatalogError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import rule_exceptions, score_summary
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import CatalogError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Finding
 
 KNOWN = {"rule-a", "rule-b"}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import HostStateError
 from ansible_collections.hardened.iis.plugins.plugin_utils._effective_report import Setting, format_report, load_snapshot, report, scopes
 
 ROOT = Path(__file__).resolve().parents[4]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Catalog, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Catalog, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Finding
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 
 ROOT = Path(__file__).resolve().parents[5]
 LAB = ROOT / "inventories" / "lab" / "snapshots"

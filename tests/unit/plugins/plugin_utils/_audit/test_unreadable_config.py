@@ -13,10 +13,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import UNREADABLE_RULE_ID, Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import UnreadableServerFileError, load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import UnreadableServerFileError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Finding
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 
 ROOT = Path(__file__).resolve().parents[5]
 LAB = ROOT / "inventories" / "lab" / "snapshots"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._crisis.evidence import (
     bundle_path,
     log_directories,

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import findings_json
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import findings_json
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 
 ROOT = Path(__file__).resolve().parents[5]
 LAB = ROOT / "inventories" / "lab" / "snapshots"

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from ansible_collections.hardened.iis.plugins.module_utils._files import TEMPORARY_MARK
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden import apply as apply_module
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden import intent as intent_module
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS, ApplyError, apply_to_snapshot, crash_points, restore_backup

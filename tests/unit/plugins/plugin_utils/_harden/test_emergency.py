@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import catalog_from_data
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import catalog_from_data
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS, apply_to_snapshot, restore_backup
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.emergency import emergency_rules, mitigation_rules, reversal_rules, rollback_method
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import plan_host

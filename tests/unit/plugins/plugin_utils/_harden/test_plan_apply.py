@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import Rule, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Rule, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden import apply as apply_module
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import BACKUPS, ApplyError, apply_to_snapshot, restore_backup
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import FileChange, plan_host
@@ -153,7 +153,7 @@ def test_backups_are_kept_up_to_the_retention_limit(tmp_path: Path) -> None:
 def test_an_excepted_finding_is_left_alone_and_an_expired_exception_is_not(tmp_path: Path) -> None:
     import datetime
 
-    from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import RuleException
+    from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import RuleException
 
     state = load_snapshot(LAB / "web01")
     keep = RuleException.parse(
@@ -177,7 +177,7 @@ def test_an_excepted_finding_is_left_alone_and_an_expired_exception_is_not(tmp_p
     ],
 )
 def test_a_plan_that_would_cut_management_is_refused(remediation: tuple[str, str, int], message: str) -> None:
-    from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import parse_catalog
+    from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import parse_catalog
     from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError
 
     path, name, value = remediation
@@ -203,7 +203,7 @@ def test_the_catalog_never_cuts_management() -> None:
 
 
 def test_emergency_deny_rules_are_pushed_and_removed_again(tmp_path: Path) -> None:
-    from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import catalog_from_data
+    from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import catalog_from_data
     from ansible_collections.hardened.iis.plugins.plugin_utils._harden.emergency import emergency_rules
 
     snapshot = copy_of("web02", tmp_path)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors import ConfigError
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import UNREADABLE_RULE_ID, Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError, apply_to_snapshot
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import FileChange, plan_host
 

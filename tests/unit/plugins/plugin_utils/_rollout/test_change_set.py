@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._rollout.change_set import (
     ChangeSetError,
     approval_path,

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Expectations: one operator that an actual value must satisfy (docs/rules-format.md)."""
+"""Expectations: one operator that an actual value must satisfy (docs/rules-format.md); one that cannot be used is a CatalogError."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from .errors import CatalogError
 
 OPERATORS = (
     "equals",
@@ -79,19 +81,19 @@ class Expectation:
     @classmethod
     def parse(cls, data: Any, where: str) -> Expectation:
         if not isinstance(data, dict) or len(data) != 1:
-            raise ValueError(f"{where}: 'expect' must be a mapping with exactly one operator, got {data!r}")
+            raise CatalogError(f"{where}: 'expect' must be a mapping with exactly one operator, got {data!r}")
         operator, operand = next(iter(data.items()))
         if operator not in OPERATORS:
-            raise ValueError(f"{where}: unknown operator {operator!r} (known: {', '.join(OPERATORS)})")
+            raise CatalogError(f"{where}: unknown operator {operator!r} (known: {', '.join(OPERATORS)})")
         if operator in ("in", "not_in", "flags_include", "flags_exclude") and not isinstance(operand, list):
-            raise ValueError(f"{where}: operator {operator!r} takes a list")
+            raise CatalogError(f"{where}: operator {operator!r} takes a list")
         if operator == "flags_not_together" and not (isinstance(operand, list) and all(isinstance(g, list) for g in operand)):
-            raise ValueError(f"{where}: operator 'flags_not_together' takes a list of lists")
+            raise CatalogError(f"{where}: operator 'flags_not_together' takes a list of lists")
         if operator in ("matches", "not_matches"):
             try:
                 re.compile(str(operand))
             except re.error as exc:
-                raise ValueError(f"{where}: invalid regular expression {operand!r}: {exc}") from None
+                raise CatalogError(f"{where}: invalid regular expression {operand!r}: {exc}") from None
         return cls(operator, operand)
 
     def describe(self, params: dict[str, Any]) -> str:

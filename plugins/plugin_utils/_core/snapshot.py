@@ -21,7 +21,8 @@ import yaml
 
 from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, file_parts
 
-from .hoststate import HostStateError, gathered_files, probed_paths, state_from_gather
+from .errors import HostStateError
+from .hoststate import gathered_files, probed_paths, state_from_gather
 
 MANIFEST = "manifest.sha256"
 

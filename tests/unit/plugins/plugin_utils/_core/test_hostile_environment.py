@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import MemoryFiles
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.expect import Expectation
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot, state_from_document
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.expect import Expectation
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot, state_from_document
 
 ROOT = Path(__file__).resolve().parents[5]
 WEB01 = ROOT / "inventories" / "lab" / "snapshots" / "web01"

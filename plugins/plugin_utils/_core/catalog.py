@@ -5,7 +5,8 @@
 """The rule catalog: rules as data (``rules/iis10.yml``), loaded and checked.
 
 The format is documented in docs/rules-format.md. Loading refuses anything it would
-not know how to evaluate, naming the file, the rule and the field.
+not know how to evaluate, naming the file, the rule and the field; each rule's ``check`` is
+read by its kind (``plugins/plugin_utils/_checks``), which also says which remediations it takes.
 """
 
 from __future__ import annotations
@@ -17,18 +18,16 @@ from typing import Any
 
 import yaml
 
+from ansible_collections.hardened.iis.plugins.plugin_utils._checks import KINDS, MANUAL, REMEDIATIONS, kind_of
+
+from .errors import CatalogError
 from .expect import Expectation
 
 SEVERITIES = ("low", "medium", "high")
 SCOPES = ("server", "site", "application")
-CHECK_KINDS = ("config", "config_collection", "registry", "feature", "service", "file", "app_pools", "manual")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 DEFAULT_CATALOG = Path(__file__).resolve().parents[3] / "rules" / "iis10.yml"
 """The collection's own catalog (``rules/iis10.yml`` at the collection root)."""
-
-
-class CatalogError(ValueError):
-    """The catalog cannot be used; the message names file, rule and field."""
 
 
 @dataclass(frozen=True)
@@ -54,61 +53,35 @@ class Rule:
 
     @property
     def automated(self) -> bool:
-        return self.check.kind != "manual"
+        return kind_of(self.check.kind).automated
 
     @property
     def automated_remediation(self) -> bool:
-        return bool(self.remediation) and "manual" not in self.remediation
+        return bool(self.remediation) and MANUAL not in self.remediation
 
     def params_with(self, overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
         """The rule's parameters with the user's overrides for this rule on top."""
         return {**self.params, **overrides.get(self.id, {})}
 
 
-_REQUIRED = {
-    "config": ("section", "attribute", "expect"),
-    "config_collection": ("section",),
-    "registry": ("path", "name", "expect"),
-    "feature": ("name", "expect"),
-    "service": ("name", "expect"),
-    "file": ("path", "expect"),
-    "app_pools": ("attribute", "expect"),
-    "manual": ("reason", "guidance"),
-}
-_COLLECTION_TESTS = ("contains", "absent", "every", "expect_count")
-
-
 def _parse_check(data: Any, where: str) -> Check:
+    known = ", ".join(KINDS)
     if not isinstance(data, dict) or len(data) != 1:
-        raise CatalogError(f"{where}: 'check' must hold exactly one of {', '.join(CHECK_KINDS)}")
+        raise CatalogError(f"{where}: 'check' must hold exactly one of {known}")
     kind, spec = next(iter(data.items()))
-    if kind not in CHECK_KINDS:
-        raise CatalogError(f"{where}: unknown check {kind!r} (known: {', '.join(CHECK_KINDS)})")
+    if kind not in KINDS:
+        raise CatalogError(f"{where}: unknown check {kind!r} (known: {known})")
     if not isinstance(spec, dict):
         raise CatalogError(f"{where}: check {kind!r} must be a mapping")
-    missing = [name for name in _REQUIRED[kind] if name not in spec]
-    if missing:
-        raise CatalogError(f"{where}: check {kind!r} lacks {', '.join(missing)}")
-    try:
-        expect = Expectation.parse(spec["expect"], f"{where}.{kind}") if "expect" in spec else None
-        if kind == "config_collection":
-            tests = [t for t in _COLLECTION_TESTS if t in spec]
-            if len(tests) != 1:
-                raise CatalogError(f"{where}: check 'config_collection' needs exactly one of {', '.join(_COLLECTION_TESTS)}")
-            if "every" in spec:
-                every = spec["every"]
-                if not isinstance(every, dict) or "attribute" not in every or "expect" not in every:
-                    raise CatalogError(f"{where}: 'every' needs 'attribute' and 'expect'")
-                Expectation.parse(every["expect"], f"{where}.every")
-            if "expect_count" in spec:
-                Expectation.parse(spec["expect_count"], f"{where}.expect_count")
-            for test in ("contains", "absent"):
-                entries = spec.get(test)
-                if entries is not None and not (isinstance(entries, list) and all(isinstance(e, dict) and e for e in entries)):
-                    raise CatalogError(f"{where}: {test!r} must be a list of entries (mappings of attributes)")
-    except ValueError as exc:
-        raise CatalogError(str(exc)) from None
-    return Check(kind, dict(spec), expect)
+    return Check(kind, dict(spec), KINDS[kind].parse(spec, where))
+
+
+def _check_remediation_fits(remediation: dict[str, Any], check: Check, where: str) -> None:
+    """A remediation the rule's check can plan, or ``manual``."""
+    takes = kind_of(check.kind).remediations()
+    kind = next(iter(remediation))
+    if kind not in takes:
+        raise CatalogError(f"{where}: remediation {kind!r} does not fit check {check.kind!r} (it takes {' or '.join(takes)})")
 
 
 def _parse_rule(data: Any, where: str) -> Rule:
@@ -133,13 +106,15 @@ def _parse_rule(data: Any, where: str) -> Rule:
         raise CatalogError(f"{where}: params must be a mapping")
     remediation = data["remediation"]
     if not isinstance(remediation, dict) or len(remediation) != 1:
-        raise CatalogError(f"{where}: remediation must hold exactly one kind (config, config_collection, registry, feature, manual)")
+        raise CatalogError(f"{where}: remediation must hold exactly one kind ({', '.join(REMEDIATIONS)})")
+    check = _parse_check(data["check"], f"{where}.check")
+    _check_remediation_fits(remediation, check, where)
     return Rule(
         id=rule_id,
         title=str(data["title"]),
         severity=str(data["severity"]),
         scope=str(data["scope"]),
-        check=_parse_check(data["check"], f"{where}.check"),
+        check=check,
         references={str(k): [str(i) for i in v] for k, v in references.items()},
         level=str(data["level"]) if data.get("level") is not None else None,
         params=dict(params),

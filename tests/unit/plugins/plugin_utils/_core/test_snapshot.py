@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostStateError, load_snapshot
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.snapshot import snapshot_content, verify_snapshot, write_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.snapshot import snapshot_content, verify_snapshot, write_snapshot
 
 ROOT = Path(__file__).resolve().parents[5]
 WEB01 = ROOT / "inventories" / "lab" / "snapshots" / "web01"

@@ -33,6 +33,8 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources im
     normalize,
 )
 
+from .errors import HostStateError, UnreadableServerFileError
+
 STATE_KEYS = (
     "host",
     "collected_at",
@@ -49,16 +51,6 @@ STATE_KEYS = (
     "present_paths",
 )
 FEATURE_STATES = ("installed", "absent")
-
-
-class HostStateError(ValueError):
-    """The host state is malformed; the message names the file and the key."""
-
-
-class UnreadableServerFileError(ConfigError):
-    """A file every site depends on (applicationHost.config, machine.config, the root web.config,
-    a schema file) is there but IIS cannot read it: nothing of the host's IIS configuration can be
-    evaluated, so the host fails (a web.config fails only its own scope)."""
 
 
 def _fold_keys(mapping: dict[str, Any]) -> dict[str, Any]:

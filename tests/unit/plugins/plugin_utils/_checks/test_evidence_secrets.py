@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import catalog_from_data
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import Finding, findings_json, junit_xml
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.hoststate import HostState, load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import catalog_from_data
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Finding, findings_json, junit_xml
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import HostState, load_snapshot
 
 ROOT = Path(__file__).resolve().parents[5]
 WEB01 = ROOT / "inventories" / "lab" / "snapshots" / "web01"

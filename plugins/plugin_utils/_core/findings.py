@@ -19,6 +19,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import CatalogError
+
 STATUSES = ("pass", "fail", "manual", "not_applicable", "excepted", "error")
 
 
@@ -70,7 +72,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class RuleException:
-    """An accepted deviation: ``{rule, scope, reason, expires}`` (scope may use * globs)."""
+    """An accepted deviation: ``{rule, scope, reason, expires}`` (scope may use * globs); one that cannot be used is a CatalogError."""
 
     rule: str
     scope: str
@@ -80,18 +82,18 @@ class RuleException:
     @classmethod
     def parse(cls, data: Any, where: str) -> RuleException:
         if not isinstance(data, dict) or not {"rule", "reason"} <= set(data):
-            raise ValueError(f"{where}: an exception needs 'rule' and 'reason' (and may have 'scope', 'expires')")
+            raise CatalogError(f"{where}: an exception needs 'rule' and 'reason' (and may have 'scope', 'expires')")
         unknown = set(data) - {"rule", "scope", "reason", "expires"}
         if unknown:
-            raise ValueError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+            raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         expires = data.get("expires")
         if isinstance(expires, str):
             try:
                 expires = datetime.date.fromisoformat(expires)
             except ValueError:
-                raise ValueError(f"{where}: expires must be a date (YYYY-MM-DD), not {data['expires']!r}") from None
+                raise CatalogError(f"{where}: expires must be a date (YYYY-MM-DD), not {data['expires']!r}") from None
         elif expires is not None and not isinstance(expires, datetime.date):
-            raise ValueError(f"{where}: expires must be a date (YYYY-MM-DD)")
+            raise CatalogError(f"{where}: expires must be a date (YYYY-MM-DD)")
         return cls(str(data["rule"]), str(data.get("scope", "*")), str(data["reason"]), expires)
 
     def matches(self, finding: Finding) -> bool:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.catalog import CatalogError, load_catalog, parse_catalog
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.expect import Expectation
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog, parse_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import CatalogError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.expect import Expectation
 
 RULE = """- id: r-one
   title: One

@@ -13,7 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ansible_collections.hardened.iis.plugins.plugin_utils._audit.findings import (
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import (
     Evidence,
     Finding,
     RuleException,
