@@ -24,11 +24,6 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import 
 OUTPUT = ROOT / "docs" / "rules.md"
 
 STIG_ASKS_OTHERWISE: dict[str, tuple[str, str, str]] = {
-    "hsts-max-age": (
-        "V-218827",
-        "V-218827 asks a max-age greater than 0; the check asks at least {hsts_max_age}",
-        "If max-age is not set to a value greater than 0, this is a finding.",
-    ),
     "iis-request-max-allowed-content-length": (
         "V-218754",
         "V-218754 allows up to 2147483647 or an ISSO-approved length; the check asks {max_allowed_content_length} or less",

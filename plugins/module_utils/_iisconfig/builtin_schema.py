@@ -45,6 +45,11 @@ _TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
           <attribute name="privateMemory" type="uint" defaultValue="0" />
           <attribute name="requests" type="uint" defaultValue="0" />
           <attribute name="time" type="timeSpan" defaultValue="29:00:00" />
+          <element name="schedule">
+            <collection addElement="add" clearElement="clear">
+              <attribute name="value" type="timeSpan" isUniqueKey="true" />
+            </collection>
+          </element>
         </element>
       </element>
       <element name="failure">
@@ -74,6 +79,11 @@ _TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
           <attribute name="privateMemory" type="uint" defaultValue="0" />
           <attribute name="requests" type="uint" defaultValue="0" />
           <attribute name="time" type="timeSpan" defaultValue="29:00:00" />
+          <element name="schedule">
+            <collection addElement="add" clearElement="clear">
+              <attribute name="value" type="timeSpan" isUniqueKey="true" />
+            </collection>
+          </element>
         </element>
       </element>
       <element name="failure">

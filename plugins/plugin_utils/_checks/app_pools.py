@@ -7,6 +7,10 @@
 A pool that does not set the attribute has ``applicationPoolDefaults``' value, and that the
 schema's default. Remediation ``config: {value}`` sets it in ``applicationPoolDefaults`` and on
 every pool that sets it otherwise.
+
+``any_of`` instead of ``attribute`` and ``expect``: a pool passes when one of the conditions holds,
+each ``{attribute, expect}`` or ``{entries: element}`` (the pool's collection there has an entry,
+``recycling/periodicRestart/schedule``). Such a check has no automated remediation.
 """
 
 from __future__ import annotations
@@ -14,30 +18,53 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import APPHOST_CONFIG, expand
-from ansible_collections.hardened.iis.plugins.plugin_utils._core.expect import substitute
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import CatalogError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.expect import Expectation, substitute
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Evidence, Finding
 
 from .base import CheckKind, Evaluation, Workbench, from_provenance, secret_shown, with_redaction
 from .config import describe_set_value
 
 if TYPE_CHECKING:
+    from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import EffectiveElement
     from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Rule
 
 POOLS = "system.applicationHost/applicationPools"
 
 
 class AppPoolsCheck(CheckKind):
-    """``app_pools: {attribute, expect}`` (``attribute`` on the pool, or below it: ``processModel/identityType``)."""
+    """``app_pools: {attribute, expect}`` (``attribute`` on the pool, or below it: ``processModel/identityType``), or ``app_pools: {any_of}``."""
 
     name = "app_pools"
-    required = ("attribute", "expect")
+    required = ()
     fix = "config"
     host_wide = True
 
+    def parse(self, spec: dict[str, Any], where: str) -> Expectation | None:
+        if "any_of" not in spec:
+            missing = [name for name in ("attribute", "expect") if name not in spec]
+            if missing:
+                raise CatalogError(f"{where}: check {self.name!r} lacks {', '.join(missing)}")
+            return super().parse(spec, where)
+        conditions = spec["any_of"]
+        if "attribute" in spec or "expect" in spec or not isinstance(conditions, list) or not conditions:
+            raise CatalogError(f"{where}: check {self.name!r} takes either 'attribute' and 'expect' or a non-empty list 'any_of'")
+        for number, condition in enumerate(conditions):
+            if isinstance(condition, dict) and set(condition) == {"entries"}:
+                continue
+            if not isinstance(condition, dict) or set(condition) != {"attribute", "expect"}:
+                raise CatalogError(f"{where}.any_of[{number}]: a condition is {{attribute, expect}} or {{entries}}, got {condition!r}")
+            Expectation.parse(condition["expect"], f"{where}.any_of[{number}]")
+        return None
+
     def summary(self, spec: dict[str, Any]) -> str:
+        if "any_of" in spec:
+            return "every application pool: one of " + ", ".join(f"`{c.get('attribute', c.get('entries'))}`" for c in spec["any_of"])
         return f"every application pool `{spec['attribute']}`"
 
     def evaluate(self, at: Evaluation) -> Finding:
+        if "any_of" in at.spec:
+            return self._evaluate_any(at)
         spec = at.spec
         expectation = at.expectation
         pools = at.state.configuration.server().section(POOLS)
@@ -57,6 +84,34 @@ class AppPoolsCheck(CheckKind):
             shown = ", ".join(f"{e.element.value('name')}={secret_shown(attribute, a)}" for e, a in offending)
             return at.finding("fail", with_redaction(from_provenance(entry.provenance, names, expected), shown))
         return at.finding("pass", Evidence(file=POOLS, actual=f"{len(pools.entries)} pools comply", expected=expected))
+
+    def _evaluate_any(self, at: Evaluation) -> Finding:
+        pools = at.state.configuration.server().section(POOLS)
+        defaults = pools.child("applicationPoolDefaults")
+        conditions = [dict(c) for c in at.spec["any_of"]]
+        described = [
+            f"{c['entries']} has an entry" if "entries" in c else f"{c['attribute']} {Expectation.parse(c['expect'], at.rule.id).describe(at.params)}"
+            for c in conditions
+        ]
+        expected = "every application pool: one of " + "; ".join(described)
+        offending = [entry for entry in pools.entries if not any(self._holds(c, entry.element, defaults, at) for c in conditions)]
+        if offending:
+            names = ", ".join(str(e.element.value("name")) for e in offending)
+            return at.finding("fail", from_provenance(offending[0].provenance, f"no condition holds: {names}", expected))
+        return at.finding("pass", Evidence(file=POOLS, actual=f"{len(pools.entries)} pools comply", expected=expected))
+
+    @staticmethod
+    def _holds(condition: dict[str, Any], pool: EffectiveElement, defaults: EffectiveElement, at: Evaluation) -> bool:
+        if "entries" in condition:
+            own = pool.element(str(condition["entries"]))
+            if own.entries or own.cleared_at is not None:
+                return bool(own.entries)
+            return bool(defaults.element(str(condition["entries"])).entries)
+        element, _slash, attribute = str(condition["attribute"]).rpartition("/")
+        value = pool.element(element).get(attribute)
+        if value.is_default:
+            value = defaults.element(element).get(attribute)
+        return Expectation.parse(condition["expect"], at.rule.id).holds(value.value, at.params, at.state.system_drive)
 
     def describe_fix(self, rule: Rule, fields: dict[str, Any], scope: str) -> str:
         return describe_set_value(rule, fields, scope)

@@ -64,6 +64,8 @@ class ConfigCollectionCheck(SectionCheck):
             every = spec["every"]
             if not isinstance(every, dict) or "attribute" not in every or "expect" not in every:
                 raise CatalogError(f"{where}: 'every' needs 'attribute' and 'expect'")
+            if not isinstance(every.get("nested", False), bool):
+                raise CatalogError(f"{where}: 'every.nested' is true or false")
             Expectation.parse(every["expect"], f"{where}.every")
         if "expect_count" in spec:
             Expectation.parse(spec["expect_count"], f"{where}.expect_count")
@@ -111,7 +113,9 @@ class ConfigCollectionCheck(SectionCheck):
         every = at.spec["every"]
         expectation = Expectation.parse(every["expect"], at.rule.id)
         offending = []
-        for entry in collection.entries:
+        # nested: the entries of each entry's own collection (every virtual directory of every application of a site).
+        entries = [inner for outer in collection.entries for inner in outer.element.entries] if every.get("nested") else collection.entries
+        for entry in entries:
             value = entry.element.element(str(every.get("element", ""))).value(str(every["attribute"]))
             if not expectation.holds(value, at.params, at.state.system_drive):
                 offending.append((entry, value))
@@ -122,7 +126,7 @@ class ConfigCollectionCheck(SectionCheck):
             evidence = from_provenance(first.provenance, f"{names}: {first_value!r}", expected)
             shown = secret_shown(str(every["attribute"]), first_value, first.element)
             return at.finding("fail", with_redaction(evidence, f"{names}: {shown!r}"))
-        return at.finding("pass", from_provenance(_collection_provenance(collection), f"{len(collection.entries)} entries comply", expected))
+        return at.finding("pass", from_provenance(_collection_provenance(collection), f"{len(entries)} entries comply", expected))
 
     @staticmethod
     def _count(at: Evaluation, collection: EffectiveElement) -> Finding:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import CatalogError
@@ -73,13 +73,25 @@ def substitute(value: Any, params: dict[str, Any]) -> Any:
 
 @dataclass(frozen=True)
 class Expectation:
-    """One operator and its operand, as written in the catalog."""
+    """One operator and its operand, as written in the catalog, and the aliases of the attribute's values.
+
+    ``aliases`` maps a value the reader of the setting takes as another (ASP.NET reads
+    ``cookieless="false"`` as ``UseCookies``) to that value; keys compare without regard to case.
+    """
 
     operator: str
     operand: Any
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: Any, where: str) -> Expectation:
+        if isinstance(data, dict) and "aliases" in data:
+            aliases = data["aliases"]
+            if not isinstance(aliases, dict) or not aliases or not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
+                raise CatalogError(f"{where}: 'aliases' must be a non-empty mapping of text to text, got {aliases!r}")
+            data = {k: v for k, v in data.items() if k != "aliases"}
+        else:
+            aliases = {}
         if not isinstance(data, dict) or len(data) != 1:
             raise CatalogError(f"{where}: 'expect' must be a mapping with exactly one operator, got {data!r}")
         operator, operand = next(iter(data.items()))
@@ -94,7 +106,7 @@ class Expectation:
                 re.compile(str(operand))
             except re.error as exc:
                 raise CatalogError(f"{where}: invalid regular expression {operand!r}: {exc}") from None
-        return cls(operator, operand)
+        return cls(operator, operand, {_fold(k): v for k, v in aliases.items()})
 
     def describe(self, params: dict[str, Any]) -> str:
         """The expectation in words, for evidence (``equals 'false'``)."""
@@ -104,7 +116,13 @@ class Expectation:
     def holds(self, actual: str | None, params: dict[str, Any], system_drive: str = "C:") -> bool:
         operand = substitute(self.operand, params)
         check = _CHECKS[self.operator]
-        return check(actual, operand, system_drive)
+        return check(self.normalise(actual), operand, system_drive)
+
+    def normalise(self, actual: str | None) -> str | None:
+        """The value the setting's reader takes ``actual`` for (``aliases``), else ``actual``."""
+        if actual is None:
+            return None
+        return self.aliases.get(_fold(actual), actual)
 
 
 def _equals(actual: str | None, operand: Any, _drive: str) -> bool:

@@ -283,6 +283,11 @@ def _catalog_requirement(kind: str, spec: dict[str, Any], expect: Any, params: d
             where = f"{every['element']}/" if every.get("element") else ""
             return f"{_path(spec)} every {where}@{every['attribute']}".casefold(), Requirement(text=f"every entry: {every['expect']}")
         return f"{_path(spec)} count".casefold(), Requirement(text=f"entry count {spec['expect_count']}")
+    if kind == "app_pools" and "any_of" in spec:
+        conditions = [f"{c['entries']} has an entry" if "entries" in c else f"{c['attribute']} {c['expect']}" for c in spec["any_of"]]
+        return f"app pools any of {', '.join(str(c.get('attribute', c.get('entries'))) for c in spec['any_of'])}".casefold(), Requirement(
+            text="one of: " + "; ".join(conditions)
+        )
     targets = {
         "config": lambda: f"{_path(spec)}@{spec['attribute']}",
         "app_pools": lambda: f"app pools@{spec['attribute']}",
