@@ -468,6 +468,55 @@ Function Remove-HardenedIisIncompleteBackup {
     }
 }
 
+Function Get-HardenedIisIntentSummary {
+    <#
+    .SYNOPSIS
+    What an intent record says of its apply, as reported to the controller (interrupted_apply and
+    recovered_interrupted_apply): backup, started, holder, and the files and registry values it was changing.
+    #>
+    param([Parameter(Mandatory = $true)][Object]$Intent)
+
+    return [Ordered]@{
+        backup = $Intent.backup
+        started = $Intent.started
+        holder = $Intent.holder
+        files = @($Intent.files | ForEach-Object { $_.path })
+        registry = @($Intent.registry | ForEach-Object { "$($_.path)\$($_.name)" })
+    }
+}
+
+Function Get-HardenedIisIntentPath {
+    <#
+    .SYNOPSIS
+    Where the intent record of an apply is kept under a backup root.
+    #>
+    param([Parameter(Mandatory = $true)][String]$Root)
+
+    return Join-Path -Path $Root -ChildPath $script:IntentName
+}
+
+Function Enter-HardenedIisModuleLock {
+    <#
+    .SYNOPSIS
+    The host's lock for a module that changes the host, or $null in check mode (which writes
+    nothing and takes none); fails the module, naming the holder, when it cannot be had.
+    #>
+    param(
+        [Parameter(Mandatory = $true)][Object]$Module,
+        [Parameter(Mandatory = $true)][String]$Root
+    )
+
+    if ($Module.CheckMode) {
+        return $null
+    }
+    try {
+        return Enter-HardenedIisLock -Root $Root -Timeout $Module.Params.lock_timeout -Holder $Module.Params.lock_holder
+    }
+    catch {
+        $Module.FailJson($_.Exception.Message, $_)
+    }
+}
+
 Function Complete-HardenedIisInterruptedApply {
     <#
     .SYNOPSIS
@@ -501,17 +550,12 @@ Function Complete-HardenedIisInterruptedApply {
         }
     }
     Remove-HardenedIisIntent -Root $Root
-    return [Ordered]@{
-        backup = $intent.backup
-        started = $intent.started
-        holder = $intent.holder
-        files = @($intent.files | ForEach-Object { $_.path })
-        registry = @($intent.registry | ForEach-Object { "$($_.path)\$($_.name)" })
-        completed = $true
-        restored = @($plan.restore | ForEach-Object { $_.path })
-        removed = @($plan.remove)
-        registry_restored = $plan.registry.Count
-    }
+    $found = Get-HardenedIisIntentSummary -Intent $intent
+    $found.completed = $true
+    $found.restored = @($plan.restore | ForEach-Object { $_.path })
+    $found.removed = @($plan.remove)
+    $found.registry_restored = $plan.registry.Count
+    return $found
 }
 
 Function New-HardenedIisBackup {
@@ -685,6 +729,9 @@ $exportMembers = @{
         'New-HardenedIisIntent'
         'Remove-HardenedIisOldBackup'
         'Remove-HardenedIisIncompleteBackup'
+        'Get-HardenedIisIntentSummary'
+        'Get-HardenedIisIntentPath'
+        'Enter-HardenedIisModuleLock'
         'Complete-HardenedIisInterruptedApply'
         'New-HardenedIisBackup'
         'Resolve-HardenedIisBackupFolder'

@@ -60,17 +60,8 @@ $module.Result.files = @()
 $module.Result.registry = 0
 $module.Result.recovered_interrupted_apply = $null
 $root = [Environment]::ExpandEnvironmentVariables($module.Params.backup_dir)
-$lock = $null
-
 # 0. The host's lock (check mode writes nothing and takes none), then an apply that never finished.
-if (-not $module.CheckMode) {
-    try {
-        $lock = Enter-HardenedIisLock -Root $root -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder
-    }
-    catch {
-        $module.FailJson($_.Exception.Message, $_)
-    }
-}
+$lock = Enter-HardenedIisModuleLock -Module $module -Root $root
 
 
 # The lock is released when the call ends, however it ends (also in a PSRP runspace that outlives it).

@@ -5,6 +5,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ansible_collections.hardened.iis.plugins.module_utils._Backup
 
 # Reads everything the hardened.iis rules need, in one call, and changes nothing:
 # the IIS configuration files (applicationHost.config, its schema files, machine.config,
@@ -447,18 +448,12 @@ $module.Result.probes = $probes
 # An apply that never finished left its intent record (_Backup.psm1's format) under backup_dir:
 # reported as it is, so the controller completes its restore (iis_restore) before it plans anything.
 $module.Result.interrupted_apply = $null
-$intentPath = Join-Path -Path ([Environment]::ExpandEnvironmentVariables($module.Params.backup_dir)) -ChildPath 'hardened-iis-intent.json'
+$intentPath = Get-HardenedIisIntentPath -Root ([Environment]::ExpandEnvironmentVariables($module.Params.backup_dir))
 if (Test-Path -LiteralPath $intentPath -PathType Leaf) {
     try {
-        $intent = [System.IO.File]::ReadAllText($intentPath) | ConvertFrom-Json
-        $module.Result.interrupted_apply = @{
-            backup = $intent.backup
-            started = $intent.started
-            holder = $intent.holder
-            files = @($intent.files | ForEach-Object { $_.path })
-            registry = @($intent.registry | ForEach-Object { "$($_.path)\$($_.name)" })
-            completed = $false
-        }
+        $found = Get-HardenedIisIntentSummary -Intent ([System.IO.File]::ReadAllText($intentPath) | ConvertFrom-Json)
+        $found.completed = $false
+        $module.Result.interrupted_apply = $found
     }
     catch {
         $module.Warn("An intent record of an apply that never finished is at '$intentPath' but cannot be read: $($_.Exception.Message)")

@@ -44,15 +44,7 @@ if ($module.Params.interrupted_only -and $module.CheckMode) {
     $module.ExitJson()
 }
 
-$lock = $null
-if (-not $module.CheckMode) {
-    try {
-        $lock = Enter-HardenedIisLock -Root $root -Timeout $module.Params.lock_timeout -Holder $module.Params.lock_holder
-    }
-    catch {
-        $module.FailJson($_.Exception.Message, $_)
-    }
-}
+$lock = Enter-HardenedIisModuleLock -Module $module -Root $root
 
 # The lock is released when the call ends, however it ends (also in a PSRP runspace that outlives it).
 try {

@@ -17,8 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from ansible_collections.hardened.iis.plugins.module_utils._gc import gc_paused
+
 from .errors import ConfigError
-from .xmldoc import Element, XmlDocument, collection_paused, parse_document
+from .xmldoc import Element, XmlDocument, parse_document
 
 
 class FileKind(IntEnum):
@@ -157,7 +159,7 @@ class ConfigFile:
                 line=document.root.line,
             )
         config = cls(name=name, kind=kind, document=document)
-        with collection_paused():
+        with gc_paused():
             config._read_declarations()
             config._read_locations()
         return config

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from ansible_collections.hardened.iis.plugins.module_utils._gc import gc_paused
+
 from .configfile import (
     ConfigFile,
     FileKind,
@@ -51,7 +53,7 @@ from .sources import (
     normalize,
     parent,
 )
-from .xmldoc import Element, collection_paused, parse_document
+from .xmldoc import Element, parse_document
 
 _CONFIG_PATH_BY_KIND = {
     FileKind.MACHINE: "MACHINE",
@@ -289,7 +291,7 @@ class _Merger:
         return Provenance(occurrence.file.name, line, location, contribution.display_target)
 
     def merge(self, contributions: list[_Contribution]) -> SectionResult:
-        with collection_paused():
+        with gc_paused():
             return self._merge_all(contributions)
 
     def _merge_all(self, contributions: list[_Contribution]) -> SectionResult:
@@ -1019,7 +1021,7 @@ class IisConfiguration:
         found = self._indexes.get(id(config_file))
         if found is None:
             found = {}
-            with collection_paused():
+            with gc_paused():
                 for occurrence in map(self._with_config_source, self._occurrences(config_file)):
                     key = occurrence.location.key if occurrence.location is not None else ()
                     found.setdefault(occurrence.section, {}).setdefault(key, []).append(occurrence)

@@ -27,12 +27,12 @@ may nest ``MAX_DEPTH`` deep. Nothing here recurses over the element tree.
 from __future__ import annotations
 
 import codecs
-import contextlib
-import gc
 import re
 import xml.parsers.expat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from ansible_collections.hardened.iis.plugins.module_utils._gc import gc_paused
 
 from .errors import ConfigError
 
@@ -304,23 +304,6 @@ def _scan_start_tag(text: bytes, start: int) -> tuple[int, list[tuple[int, int, 
     raise ValueError("unterminated start tag")
 
 
-@contextlib.contextmanager
-def collection_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while building many objects that form no cycles.
-
-    Parsing a file and merging its sections allocate objects that all stay alive: each
-    collection during that work would only scan them again, which cost half the time of
-    a large file. Cyclic garbage made meanwhile is collected after.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 class _Forbidden(Exception):
     pass
 
@@ -411,7 +394,7 @@ def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES, ma
     parser.NotationDeclHandler = _refuse_notation
     parser.ExternalEntityRefHandler = _refuse_external_entity
     try:
-        with collection_paused():
+        with gc_paused():
             parser.Parse(text, True)
     except _Forbidden as exc:
         raise ConfigError(

@@ -16,7 +16,9 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from .manifest import FIELDS, Manifest, ManifestError, gc_paused, glob_pattern
+from ansible_collections.hardened.iis.plugins.module_utils._gc import gc_paused
+
+from .manifest import FIELDS, Manifest, ManifestError, glob_pattern
 
 ACTIONS = ("fail", "warn")
 # The attributes a change names; mtime is named only when nothing else changed (a file touched),

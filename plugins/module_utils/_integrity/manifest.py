@@ -20,18 +20,16 @@ strings (``os.fsdecode``). On Windows, paths compare without case.
 from __future__ import annotations
 
 import base64
-import contextlib
-import gc
 import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Tuple  # noqa: UP035
 
 from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
+from ansible_collections.hardened.iis.plugins.module_utils._gc import gc_paused
 
 FORMAT = "hardened.iis/manifest/v1"
 FIELDS = ("path", "type", "size", "mtime_ns", "hash", "attributes", "owner", "acl", "target")
@@ -50,19 +48,6 @@ class ManifestError(HardenedIisError, ValueError):
 def encode_rows(rows: Any) -> str:
     """Rows (or any JSON data) as base64 of gzip of compact JSON (surrogate escapes kept as \\udcxx)."""
     return base64.b64encode(gzip.compress(json.dumps(rows, separators=(",", ":")).encode("ascii"), compresslevel=6)).decode("ascii")
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: reading a million rows creates millions of objects
-    that hold no cycles, and the collector would walk them hundreds of times for nothing."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def load_gzip_json(data: bytes) -> Any:

@@ -44,7 +44,8 @@ else:
 
 from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._files import write_atomically
-from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest, gc_paused
+from ansible_collections.hardened.iis.plugins.module_utils._gc import gc_paused
+from ansible_collections.hardened.iis.plugins.module_utils._integrity.manifest import Manifest
 
 BASELINE_FORMAT = "hardened.iis/baseline/v1"
 _NAME = re.compile(r"^baseline-(\d{6})\.marshal\.gz$")
