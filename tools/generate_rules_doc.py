@@ -85,16 +85,23 @@ def render(catalog: Catalog) -> str:
         "differs (the check keeps the stricter value). The STIG texts are compared with the catalog by "
         "tests/unit/rules/test_powerstig_agreement.py.",
         "",
+        "Applies when: where the rule is evaluated (elsewhere its finding is `not_applicable` with the reason, and `manual` where "
+        "only a person can say, such as a site's role nobody stated). Impact: what the automated remediation can do to a running "
+        "server — `none`, `restart` (after or causing a restart: a reboot, a pool recycle, every application), `breaks-if-in-use` "
+        "(planned only where its precondition holds, shown after the arrow, or when the organisation opts in with "
+        "`hardened_iis_allow_disruptive`). See [rules-format.md](rules-format.md).",
+        "",
         "## Rules",
         "",
-        "| rule | title | severity | scope | CIS IIS 10 | DISA STIG | CIS and STIG agree | check | remediation |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| rule | title | severity | scope | CIS IIS 10 | DISA STIG | CIS and STIG agree | check | applies when | remediation | impact |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for rule in rules:
         remediation = "automated" if rule.automated_remediation else "manual"
         lines.append(
             f"| `{rule.id}` | {rule.title} | {rule.severity} | {rule.scope} | {_cell(rule.references.get('cis_iis10', []))} "
-            f"| {_cell(rule.references.get('stig', []))} | {_agreement(rule)} | {_check_summary(rule).replace('|', '/')} | {remediation} |"
+            f"| {_cell(rule.references.get('stig', []))} | {_agreement(rule)} | {_check_summary(rule).replace('|', '/')} "
+            f"| {_applies(rule)} | {remediation} | {_impact(rule)} |"
         )
     cis: dict[str, list[Rule]] = {}
     stig: dict[str, list[Rule]] = {}
@@ -112,6 +119,24 @@ def render(catalog: Catalog) -> str:
         mapped = stig[ident]
         lines.append(f"| {ident} | {', '.join(f'`{r.id}`' for r in mapped)} | {'yes' if any(r.automated for r in mapped) else 'manual'} |")
     return "\n".join(lines) + "\n"
+
+
+def _applies(rule: Rule) -> str:
+    """The rule's ``applies_when`` in words (``always`` without one)."""
+    if not rule.applies_when:
+        return "always"
+    return "; ".join(c.describe(rule.params) for c in rule.applies_when).replace("|", "/")
+
+
+def _impact(rule: Rule) -> str:
+    """The automated remediation's impact class, and for ``breaks-if-in-use`` its precondition or the opt-in it needs."""
+    if rule.impact is None:
+        return "—"
+    if not rule.disruptive:
+        return rule.impact
+    if not rule.precondition:
+        return f"{rule.impact} → opt-in only"
+    return f"{rule.impact} → " + "; ".join(c.describe(rule.params) for c in rule.precondition).replace("|", "/")
 
 
 def main(argv: list[str]) -> int:

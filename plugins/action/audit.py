@@ -12,7 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, show_secrets_of, today_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import (
+    BASELINE_ARGUMENTS,
+    rule_exceptions,
+    score_summary,
+    show_secrets_of,
+    site_roles_of,
+    today_of,
+)
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import DEFAULT_CATALOG, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._target import probes_of
@@ -32,7 +39,9 @@ class ActionModule(ControllerAction):
         rules = catalog.select(args["rules"], args["skip_rules"])
         exceptions = rule_exceptions(args, {r.id for r in catalog.rules})
         today = today_of(args)
+        site_roles = site_roles_of(args, task_vars, self._templar)
         state = target.gather(updates=False, probes=probes_of(rules))
+        state.site_roles = site_roles
         findings = audit_findings(state, rules, args["params"], exceptions, today)
         show_secrets = show_secrets_of(args, task_vars, self._templar)
         rows = [f.as_dict(show_secrets=show_secrets) for f in findings]

@@ -11,7 +11,14 @@ from typing import Any
 from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.secrets import document_text
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
-from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import BASELINE_ARGUMENTS, rule_exceptions, score_summary, show_secrets_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import (
+    BASELINE_ARGUMENTS,
+    allowed_disruptive_of,
+    rule_exceptions,
+    score_summary,
+    show_secrets_of,
+    site_roles_of,
+)
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import DEFAULT_CATALOG, Rule, catalog_from_data, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import CatalogError
@@ -19,7 +26,8 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.lock import DEFAULT_TIMEOUT
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host, shown_registry_value
-from ansible_collections.hardened.iis.plugins.plugin_utils._target import probes_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._harden.validate import validate_plan
+from ansible_collections.hardened.iis.plugins.plugin_utils._target import SnapshotTarget, probes_of
 
 ARGUMENT_SPEC: dict[str, Any] = {
     **BASELINE_ARGUMENTS,
@@ -27,6 +35,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "backup_retention": {"type": "int", "default": 5},
     "extra_rules": {"type": "list", "elements": "dict", "default": []},
     "lock_timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
+    "allow_disruptive": {"type": "list", "elements": "str"},
 }
 
 
@@ -46,20 +55,29 @@ class ActionModule(ControllerAction):
 
     def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
         show_secrets = show_secrets_of(args, task_vars, self._templar)
-        rules, exceptions = self._rules(args)
+        rules, exceptions, known = self._rules(args)
+        allowed = allowed_disruptive_of(args, task_vars, self._templar, known)
+        site_roles = site_roles_of(args, task_vars, self._templar)
         today = datetime.date.today()
         target = self.target(args, task_vars, host)
         check_mode = bool(self._task.check_mode)
         # One writer at a time, from this gather to the verification (a snapshot's lock; a live host locks in iis_apply).
         with target.session():
             state = target.gather(updates=False, probes=probes_of(rules))
-            plan = plan_host(state, rules, args["params"], exceptions, today)
+            state.site_roles = site_roles
+            plan = plan_host(state, rules, args["params"], exceptions, today, allow_disruptive=allowed)
             originals = {c.path: state.files.read(c.path) for c in plan.files}
-            # Check mode runs the apply too: it compares every file with the plan's pre-image and writes nothing.
+            if target.kind != SnapshotTarget.kind:
+                # The live host validates again after writing; the controller validates the planned state first, in
+                # check mode too (a snapshot's apply does so itself, before its backup).
+                validate_plan(state, plan)
+            # Check mode runs the apply too: it compares every file with the plan's pre-image, validates the planned state and writes nothing.
             applied = target.apply(plan, check_mode=check_mode, retention=args["backup_retention"])
             after = plan.expected
             if applied.changed and not check_mode:
-                after = audit_findings(target.gather(updates=False, probes=probes_of(rules)), rules, args["params"], exceptions, today)
+                verified = target.gather(updates=False, probes=probes_of(rules))
+                verified.site_roles = site_roles
+                after = audit_findings(verified, rules, args["params"], exceptions, today)
         result.update(
             changed=not plan.empty,
             plan=plan.as_dict(originals, show_secrets=show_secrets),
@@ -71,7 +89,14 @@ class ActionModule(ControllerAction):
             remote_calls=target.calls,
             reboot_required=applied.reboot_required,
             skipped_files=[f.as_dict() for f in plan.skipped_files],
+            held_back=[h.as_dict() for h in plan.held_back],
         )
+        if plan.held_back:
+            held = ", ".join(sorted({h.rule for h in plan.held_back}))
+            result.setdefault("warnings", []).append(
+                f"harden of {host}: left {len(plan.held_back)} remediation(s) that can break a running application to a person "
+                f"({held}; see held_back, or opt in with hardened_iis_allow_disruptive)"
+            )
         for skipped in plan.skipped_files:
             result.setdefault("warnings", []).append(f"harden of {host}: left {skipped.path} alone: {skipped.reason}")
         if self._task.diff and not plan.empty:
@@ -79,8 +104,8 @@ class ActionModule(ControllerAction):
         return result
 
     @staticmethod
-    def _rules(args: dict[str, Any]) -> tuple[tuple[Rule, ...], list[RuleException]]:
-        """The rules to make pass (the catalog's chosen by id and tag, and ``extra_rules``) and the exceptions to them."""
+    def _rules(args: dict[str, Any]) -> tuple[tuple[Rule, ...], list[RuleException], set[str]]:
+        """The rules to make pass (the catalog's chosen by id and tag, and ``extra_rules``), the exceptions to them, and every known rule id."""
         catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
         rules = catalog.select(args["rules"], args["skip_rules"])
         if args["rule_tags"]:
@@ -95,12 +120,14 @@ class ActionModule(ControllerAction):
             if clash:
                 raise CatalogError(f"extra_rules: id(s) already in the catalog: {', '.join(clash)}")
             rules = rules + extra
-        return rules, rule_exceptions(args, {r.id for r in catalog.rules} | {r.id for r in rules})
+        known = {r.id for r in catalog.rules} | {r.id for r in rules}
+        return rules, rule_exceptions(args, known), known
 
     @staticmethod
     def _diff(plan: Plan, originals: dict[str, bytes | None], *, show_secrets: bool = False) -> list[dict[str, str]]:
         """Ansible's diffs: each file whole before and after (secrets redacted, context lines too, unless ``show_secrets``), then registry and features."""
-        diffs = [
+        diffs: list[dict[str, str]] = [{"prepared": impact_summary(plan)}]
+        diffs += [
             {
                 "before_header": change.path,
                 "after_header": change.path,
@@ -120,3 +147,16 @@ class ActionModule(ControllerAction):
             )
             diffs.append({"before_header": "registry and features", "after_header": "registry and features", "before": before, "after": after})
         return diffs
+
+
+def impact_summary(plan: Plan) -> str:
+    """What the plan does to a running server, most disruptive first (the first entry of ``--diff``)."""
+    lines = ["Changes by impact, most disruptive first:"]
+    for impact in ("breaks-if-in-use", "restart", "none"):
+        fixes = [f for f in plan.fixes if f.impact == impact]
+        if fixes:
+            lines.append(f"  {impact}: " + ", ".join(f"{f.rule} @ {f.scope}" for f in fixes))
+    if plan.held_back:
+        lines.append("Left to a person (breaks-if-in-use, precondition not met, no opt-in):")
+        lines.extend(f"  {h.rule} @ {h.scope}: {h.reason}" for h in plan.held_back)
+    return "\n".join(lines) + "\n"

@@ -15,6 +15,14 @@ options:
       - Snapshot directory of the host (C(files/) mirroring its drives, and C(state.yml)).
       - Defaults to the host variable C(hardened_iis_snapshot).
     type: path
+  site_roles:
+    description:
+      - The role of each site, as the organisation states it - a site name, or a glob such as C(*), mapped to a role
+        such as C(private) or C(public); an exact name wins over a glob. Rules read it through their C(site_role)
+        condition - the STIG's private-site rules (client certificates, SSL only) apply to private sites; where no
+        role is stated for a site such a rule's finding is C(manual).
+      - Defaults to the host variable C(hardened_iis_site_roles), else none stated. docs/rules-format.md "Where a rule applies".
+    type: dict
   show_secrets:
     description:
       - Show secrets raw in diffs, the plan and findings' evidence. By default every value that is a secret by the IIS or .NET

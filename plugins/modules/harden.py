@@ -12,7 +12,12 @@ description:
     (edits of IIS configuration files that keep every untouched byte, registry values, Windows
     features), then applies it in one step with a backup, a compare-and-swap on each file's
     SHA-256, validation, and restore on any failure; then audits the host again.
-  - In check mode it stops after the plan and reports it; with C(--diff) it shows a unified diff
+  - Before anything is written, and in check mode too, the host as the plan would leave it is validated
+    on the controller with the checks the apply runs after writing (every file parsed, every site,
+    application and folder resolved, duplicate sections, elements and collection keys refused), so check
+    mode fails exactly where the real run would; an error names the line of the file on disk, says when
+    the file is already invalid there, and otherwise which planned edit (by its on-disk lines) causes it.
+  - In check mode it stops after the plan and that validation and reports it; with C(--diff) it shows a unified diff
     of every file and the before and after of every registry value.
   - Secrets in diffs, in the plan and in findings' evidence are replaced by C([redacted]) on both sides of
     a diff, context lines included (passwords, connection strings, machine keys, C(appSettings) values whose
@@ -59,12 +64,24 @@ options:
       - docs/host-state.md "Interrupted applies and the host lock".
     type: int
     default: 60
+  allow_disruptive:
+    description:
+      - Rules whose C(breaks-if-in-use) remediation harden may make wherever the rule fails, even where its precondition
+        does not hold (requiring SSL on a site without an https binding, replacing a pool's service account, lowering
+        the trust level). Without it such a remediation is made only where its precondition holds; elsewhere the finding
+        stays failing, listed in RV(held_back) with the reason.
+      - Defaults to the host variable C(hardened_iis_allow_disruptive), else none. An unknown rule id is an error.
+      - docs/rules-format.md "Impact and preconditions"; the impact class of every rule is in docs/rules.md.
+    type: list
+    elements: str
 attributes:
   check_mode:
     description: Computes and reports the plan without writing anything.
     support: full
   diff_mode:
-    description: Shows a unified diff of every file and the before and after of every registry value.
+    description:
+      - First what the plan does by impact class, most disruptive first, and what it leaves to a person;
+        then a unified diff of every file and the before and after of every registry value.
     support: full
   platform:
     description: Target operating systems.
@@ -93,7 +110,10 @@ target:
   type: str
   sample: live
 plan:
-  description: The plan (files with SHA-256 before and after and their diff, registry values, features, rules it fixes, findings it cannot fix).
+  description:
+    - The plan (files with SHA-256 before and after and their diff, registry values, features, rules it fixes, findings it cannot fix).
+    - C(fixes) lists each remediation it makes with its impact class (C(none), C(restart), C(breaks-if-in-use)), most disruptive first;
+      C(held_back) the disruptive ones it left to a person.
   returned: always
   type: dict
 backup:
@@ -121,6 +141,30 @@ reboot_required:
   description: Whether the host must restart for the change to take effect (a SCHANNEL value or a feature changed on a live host).
   returned: always
   type: bool
+held_back:
+  description:
+    - Remediations that can break a running application (impact C(breaks-if-in-use)) which the plan did not make,
+      because their precondition does not hold at that scope and the rule is not in O(allow_disruptive). The finding
+      stays failing and its remediation says what a person must do. Also one warning.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    rule:
+      description: The rule id.
+      type: str
+    scope:
+      description: Where the finding is (C(server), a site, a site and URL path).
+      type: str
+    reason:
+      description: What was found, and what the precondition needs.
+      type: str
+  sample:
+    - rule: iis-require-ssl
+      scope: Default Web Site
+      reason: >-
+        its impact is breaks-if-in-use and its precondition does not hold: site 'Default Web Site' has bindings: http
+        (needs: the site has an https binding)
 skipped_files:
   description:
     - Files the plan left alone, and why - each web.config IIS cannot read (not well-formed, a duplicate section

@@ -35,6 +35,14 @@ $spec = @{
         probe_paths = @{ type = 'list'; elements = 'str'; default = @() }
         backup_dir = @{ type = 'path'; default = '%ProgramData%\hardened.iis\backups' }
         gather_updates = @{ type = 'bool'; default = $true }
+        acl_paths = @{
+            type = 'list'
+            elements = 'str'
+            default = @(
+                '%SystemDrive%\inetpub'
+                '%windir%\System32\inetsrv\InetMgr.exe'
+            )
+        }
     }
     supports_check_mode = $true
 }
@@ -171,7 +179,7 @@ foreach ($root in $module.Params.registry_keys) {
 
 $features = @{}
 if (Get-Command -Name Get-WindowsFeature -ErrorAction SilentlyContinue) {
-    foreach ($feature in (Get-WindowsFeature -Name 'Web-*', 'NET-*')) {
+    foreach ($feature in (Get-WindowsFeature -Name 'Web-*', 'NET-*', 'Print-Internet')) {
         $features[$feature.Name] = if ($feature.Installed) { 'installed' } else { 'absent' }
     }
 }
@@ -406,6 +414,45 @@ if ($module.Params.gather_updates) {
     }
 }
 
+# The access rules of each path of acl_paths (expanded): identity by SID and name, the FileSystemRights
+# mask as a number (generic rights of inherit-only entries are kept as they are), allow or deny, the
+# inheritance and propagation flags, and whether the entry is inherited. A path that does not exist is
+# left out; one whose ACL cannot be read is left out with a warning.
+$acls = @{}
+foreach ($aclPath in $module.Params.acl_paths) {
+    $expandedAclPath = [Environment]::ExpandEnvironmentVariables($aclPath)
+    if (-not (Test-Path -LiteralPath $expandedAclPath)) {
+        continue
+    }
+    try {
+        $acl = Get-Acl -LiteralPath $expandedAclPath -ErrorAction Stop
+        $aclEntries = [System.Collections.Generic.List[Object]]@()
+        foreach ($rule in $acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier])) {
+            $sid = $rule.IdentityReference.Value
+            $identity = $sid
+            try {
+                $identity = $rule.IdentityReference.Translate([System.Security.Principal.NTAccount]).Value
+            }
+            catch {
+                $identity = $sid
+            }
+            $aclEntries.Add(@{
+                    identity = $identity
+                    sid = $sid
+                    rights = [Int32]$rule.FileSystemRights
+                    type = $rule.AccessControlType.ToString().ToLowerInvariant()
+                    inheritance_flags = $rule.InheritanceFlags.ToString()
+                    propagation_flags = $rule.PropagationFlags.ToString()
+                    inherited = $rule.IsInherited
+                })
+        }
+        $acls[$expandedAclPath] = $aclEntries
+    }
+    catch {
+        $module.Warn("Could not read the ACL of '$expandedAclPath': $($_.Exception.Message)")
+    }
+}
+
 $version = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion' -ErrorAction SilentlyContinue
 $inetStp = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\InetStp' -ErrorAction SilentlyContinue
 
@@ -435,6 +482,7 @@ $module.Result.state = @{
     registry = $registry
     features = $features
     services = $services
+    acls = $acls
 }
 if ($module.Params.gather_updates) {
     $module.Result.state.updates = $updates

@@ -73,6 +73,15 @@ options:
         RV(update_sources) is empty.
     type: bool
     default: true
+  acl_paths:
+    description:
+      - Files and folders whose access control list to return in RV(state.acls) (C(Get-Acl)), environment variables expanded.
+      - The default is what the rules read or name, C(%SystemDrive%\inetpub) (V-218814) and C(InetMgr.exe) (V-218816).
+    type: list
+    elements: str
+    default:
+      - '%SystemDrive%\inetpub'
+      - '%windir%\System32\inetsrv\InetMgr.exe'
 attributes:
   check_mode:
     description: Can run in check mode and return the same result as without it.
@@ -149,11 +158,23 @@ state:
       description: Values by key (C(HKLM\...)) and value name.
       type: dict
     features:
-      description: C(installed) or C(absent) for every C(Web-*) and C(NET-*) Windows feature.
+      description: C(installed) or C(absent) for every C(Web-*) and C(NET-*) Windows feature, and C(Print-Internet) (the catalog checks that it is absent).
       type: dict
     services:
       description: State and start mode of the IIS services.
       type: dict
+    acls:
+      description:
+        - The access rules of each path of O(acl_paths) that exists, by its expanded Windows path, as C(Get-Acl) reads them.
+        - Each rule has C(identity) (the account's name, or its SID when it cannot be translated), C(sid), C(rights) (the
+          C(FileSystemRights) mask as a signed 32-bit number; inherit-only entries may hold generic rights such as
+          C(268435456), GENERIC_ALL), C(type) (C(allow) or C(deny)), C(inheritance_flags) and C(propagation_flags) (as .NET
+          names them, C(ContainerInherit, ObjectInherit), C(InheritOnly)) and C(inherited).
+        - A path whose ACL cannot be read is left out, with a warning.
+      type: dict
+      sample:
+        'C:\inetpub':
+          - {identity: BUILTIN\Users, sid: S-1-5-32-545, rights: 1179817, type: allow, inheritance_flags: None, propagation_flags: None, inherited: false}
 files:
   description: The configuration files, each with its Windows path and its bytes in base64.
   returned: always

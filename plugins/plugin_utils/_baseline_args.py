@@ -16,8 +16,14 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import
 SHOW_SECRETS_VARIABLE = "hardened_iis_show_secrets"
 """The host variable that turns redaction of secrets off (``show_secrets``'s default)."""
 
+SITE_ROLES_VARIABLE = "hardened_iis_site_roles"
+"""The host variable stating each site's role (``site_roles``'s default)."""
+ALLOW_DISRUPTIVE_VARIABLE = "hardened_iis_allow_disruptive"
+"""The host variable naming rules whose disruptive remediation harden may make (``allow_disruptive``'s default)."""
+
 BASELINE_ARGUMENTS: dict[str, Any] = {
     "snapshot": {"type": "path"},
+    "site_roles": {"type": "dict"},
     "show_secrets": {"type": "bool"},
     "catalog": {"type": "path"},
     "rules": {"type": "list", "elements": "str"},
@@ -57,6 +63,35 @@ def show_secrets_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Te
     if SHOW_SECRETS_VARIABLE not in task_vars:
         return False
     return bool(boolean(templar.template(task_vars[SHOW_SECRETS_VARIABLE]), strict=False))
+
+
+def site_roles_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Templar) -> dict[str, str]:
+    """Each site's role (name or glob -> role): the option, else the host variable (templated), else none stated."""
+    roles = args.get("site_roles")
+    where = "site_roles"
+    if roles is None and SITE_ROLES_VARIABLE in task_vars:
+        roles, where = templar.template(task_vars[SITE_ROLES_VARIABLE]), SITE_ROLES_VARIABLE
+    if roles is None:
+        return {}
+    if not isinstance(roles, dict) or not all(isinstance(v, str) and v.strip() for v in roles.values()):
+        raise ArgumentError(f"{where}: must map a site name (or glob) to its role, e.g. {{Shop: private}}; got {roles!r}")
+    return {str(site): str(role).strip() for site, role in roles.items()}
+
+
+def allowed_disruptive_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Templar, known_rules: set[str]) -> frozenset[str]:
+    """The rules whose ``breaks-if-in-use`` remediation harden may make wherever it fails: the option, else the host variable."""
+    chosen = args.get("allow_disruptive")
+    where = "allow_disruptive"
+    if chosen is None and ALLOW_DISRUPTIVE_VARIABLE in task_vars:
+        chosen, where = templar.template(task_vars[ALLOW_DISRUPTIVE_VARIABLE]), ALLOW_DISRUPTIVE_VARIABLE
+    if chosen is None:
+        return frozenset()
+    if not isinstance(chosen, list) or not all(isinstance(r, str) for r in chosen):
+        raise ArgumentError(f"{where}: must be a list of rule ids; got {chosen!r}")
+    unknown = sorted(set(chosen) - known_rules)
+    if unknown:
+        raise CatalogError(f"{where}: unknown rule id(s) {', '.join(unknown)}")
+    return frozenset(chosen)
 
 
 def today_of(args: dict[str, Any]) -> datetime.date:

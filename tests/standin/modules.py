@@ -140,6 +140,7 @@ def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) ->
             kind = "directory" if local.is_dir() else "file" if local.is_file() else None
             probes.append({"path": candidate, "exists": kind is not None, "kind": kind})
     state = json.loads(json.dumps(host.state, default=str))
+    state["acls"] = _acls(host, state.get("acls"), args["acl_paths"])
     state["collected_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     sources: list[dict[str, Any]] = []
     if args["gather_updates"]:
@@ -168,6 +169,17 @@ def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) ->
     if warnings:
         result["warnings"] = warnings
     return result
+
+
+def _acls(host: WindowsHost, recorded: Any, wanted: list[str]) -> dict[str, Any]:
+    """The ACLs of the paths asked for (expanded) that the host's state.yml records (``acls``): the host's own, as Get-Acl reads them."""
+    by_path = {str(path).casefold(): (str(path), entries) for path, entries in (recorded or {}).items()} if isinstance(recorded, dict) else {}
+    found = {}
+    for path in wanted:
+        hit = by_path.get(host.expand(path).casefold())
+        if hit is not None:
+            found[hit[0]] = hit[1]
+    return found
 
 
 def _backup_root(host: WindowsHost, backup_dir: str) -> str:

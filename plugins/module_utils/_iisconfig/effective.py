@@ -407,7 +407,7 @@ class _Merger:
         collection = target.schema.collection if target.schema else None
         if collection is None and target.schema is None:
             collection = _guess_collection(node)
-        return _Frame(target, node, collection, iter(node.children))
+        return _Frame(target, node, collection, iter(node.children), {})
 
     def _merge_child(self, frame: _Frame, child: Element, contribution: _Contribution) -> _Frame | None:
         """Apply one child of a merged element: a collection directive or a child element."""
@@ -424,6 +424,7 @@ class _Merger:
                 )
                 return None
             return self._apply_directive(target, collection, child, contribution)
+        self._refuse_repeated_child(frame, child, contribution)
         if lock is not None:
             self.diagnostics.append(
                 Diagnostic(
@@ -439,6 +440,21 @@ class _Merger:
             sub = EffectiveElement(name=child.name, schema=schema)
             target.children[child.name] = sub
         return self._enter(sub, child, contribution)
+
+    def _refuse_repeated_child(self, frame: _Frame, child: Element, contribution: _Contribution) -> None:
+        """A child element the schema declares once (not a collection entry) written twice in one element:
+        IIS and .NET refuse the file (HTTP 500.19) instead of taking either. A transform (XDT) repeats on purpose."""
+        schema = frame.target.schema
+        if schema is None or child.name not in schema.children:
+            return
+        first = frame.seen.setdefault(child.name, child)
+        if first is child or _is_transform(contribution.occurrence.file):
+            return
+        raise ConfigError(
+            contribution.occurrence.file.name,
+            f"<{child.name}> appears twice in <{frame.node.name}> of {self.section} (first at line {first.line}); the schema allows it once",
+            line=child.line,
+        )
 
     def _leave(self, target: EffectiveElement) -> None:
         """An element is merged: entries a later element adds to a mergeAppend=false collection go before its own."""
@@ -549,7 +565,9 @@ class _Merger:
             return None
         if not collection.allow_duplicates:
             first = entries.first(key)
-            if first is not None:
+            if first is not None and self.section in _LAST_ADD_WINS:
+                entries.remove(first)
+            elif first is not None:
                 self._duplicate(first, collection, node, here)
                 return None
         element = EffectiveElement(name=node.name, schema=collection.item)
@@ -567,6 +585,8 @@ class _Frame(NamedTuple):
     node: Element
     collection: CollectionSchema | None
     children: Iterator[Element]
+    seen: dict[str, Element]
+    """The child elements (not collection directives) merged so far, by name: the schema allows each once."""
 
 
 class _Entries:
@@ -679,6 +699,11 @@ _NATIVE_SECTION_GROUPS = ("system.webServer/", "system.applicationHost/", "syste
 """Sections read by IIS's native configuration system; the rest are read by .NET."""
 
 
+_LAST_ADD_WINS = frozenset({"appSettings"})
+"""Sections whose collection takes a second <add> of a key in place of the first: .NET's
+KeyValueConfigurationCollection (``appSettings``) does not throw on a duplicate (ThrowOnDuplicate is false)."""
+
+
 def _same_attributes(entry: EffectiveEntry, node: Element) -> bool:
     written = {name: value for name, value in node.pairs() if not is_meta_attribute(name)}
     return written == {name: value.value for name, value in entry.element.attributes.items()} and not node.children
@@ -704,10 +729,15 @@ def _describe_key(entry: EffectiveEntry) -> str:
 _XDT_NAMESPACE = "http://schemas.microsoft.com/XML-Document-Transform"
 
 
+def _is_transform(config_file: ConfigFile) -> bool:
+    """Whether a file is an XDT transform (``Web.Release.config``), which repeats elements on purpose."""
+    return any(a.value == _XDT_NAMESPACE for a in config_file.document.root.attributes)
+
+
 def _duplicate_section(config_file: ConfigFile, occurrences: list[SectionOccurrence], known_sections: set[str]) -> ConfigError | None:
     """A known section written twice at one place of a file (the file level, or <location> tags
     of one path), which IIS and .NET refuse. A transform file (XDT) repeats sections on purpose."""
-    if any(a.value == _XDT_NAMESPACE for a in config_file.document.root.attributes):
+    if _is_transform(config_file):
         return None
     seen: dict[tuple[str, bool, tuple[str, ...]], SectionOccurrence] = {}
     for occurrence in occurrences:
@@ -925,7 +955,16 @@ class IisConfiguration:
                     schema_files.append((path, content))
         machine = cls._optional(files, expand(MACHINE_CONFIG, env), FileKind.MACHINE)
         root_web = cls._optional(files, expand(ROOT_WEB_CONFIG, env), FileKind.ROOT_WEB)
-        return cls(apphost, load_schema(schema_files), machine=machine, root_web=root_web, files=files, environment=env)
+        configuration = cls(apphost, load_schema(schema_files), machine=machine, root_web=root_web, files=files, environment=env)
+        configuration.refuse_unreadable_server_files()
+        return configuration
+
+    def refuse_unreadable_server_files(self) -> None:
+        """Raise ConfigError, naming the file and both lines, for what makes IIS refuse machine.config, the
+        root web.config or applicationHost.config: a section twice at one place, an element the schema
+        allows once written twice, a duplicate collection key in one element. Every site depends on them."""
+        for config_file in self._server_files:
+            self._refuse_what_iis_refuses(config_file)
 
     @classmethod
     def from_bytes(cls, name: str, raw: bytes, schema: Schema | None = None, files: FileSource | None = None) -> IisConfiguration:
@@ -942,9 +981,13 @@ class IisConfiguration:
         self.declarations: dict[str, tuple[SectionDeclaration, int]] = {}
         groups: set[str] = set()
         for config_file in self._server_files:
-            for path, declaration in config_file.declarations.items():
-                self.declarations.setdefault(path, (declaration, int(config_file.kind)))
             groups |= config_file.groups
+        for config_file in self._server_files:
+            for path, declaration in config_file.declarations.items():
+                # machine.config declares system.webServer as an IgnoreSection for .NET; IIS reads the group
+                # applicationHost.config declares, so a path some file declares a group is a group.
+                if path not in groups:
+                    self.declarations.setdefault(path, (declaration, int(config_file.kind)))
         sections = set(self.declarations) | set(self.schema.sections)
         for section in sections:
             parts = section.split("/")
@@ -1193,8 +1236,9 @@ class IisConfiguration:
         return config_file
 
     def _refuse_what_iis_refuses(self, config_file: ConfigFile) -> None:
-        """Raise what makes IIS refuse the whole file: a section twice at one place, a duplicate
-        collection key in one element, a configSource file it cannot use."""
+        """Raise what makes IIS refuse the whole file: a section twice at one place, an element the
+        schema allows once written twice, a duplicate collection key in one element, a configSource
+        file it cannot use."""
         duplicate = _duplicate_section(config_file, self._occurrences(config_file), self.known_sections)
         if duplicate is not None:
             raise duplicate

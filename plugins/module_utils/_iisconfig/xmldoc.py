@@ -336,6 +336,29 @@ def _start_tag_end(text: bytes, start: int) -> int:
     return match.end()
 
 
+_ATTRIBUTE_NAME = re.compile(rb"([^\s=/>]+)\s*=")
+
+
+def _duplicate_attribute(text: bytes, line: int, column: int) -> str:
+    """Expat's "duplicate attribute" with the attribute's name and the line of its first occurrence in the tag
+    (XML forbids an attribute twice on one element; expat points at the second)."""
+    lines = text.split(b"\n")
+    if not 0 < line <= len(lines):
+        return "duplicate attribute"
+    position = sum(len(part) + 1 for part in lines[: line - 1]) + len(lines[line - 1].decode("utf-8", "replace")[:column].encode("utf-8"))
+    second = _ATTRIBUTE_NAME.match(text, position)
+    if second is None:
+        return "duplicate attribute"
+    name = second.group(1)
+    tag_start = text.rfind(b"<", 0, position)
+    first = re.search(rb"\s" + re.escape(name) + rb"\s*=", text[tag_start:position])
+    shown = name.decode("utf-8", "replace")
+    if first is None:
+        return f"duplicate attribute {shown!r}"
+    first_line = text.count(b"\n", 0, tag_start + first.start() + 1) + 1
+    return f"duplicate attribute {shown!r} (first at line {first_line})"
+
+
 def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES, max_depth: int = MAX_DEPTH) -> XmlDocument:
     """Parse ``raw`` (the bytes of file ``name``) safely, keeping byte spans.
 
@@ -416,5 +439,7 @@ def parse_document(name: str, raw: bytes, max_bytes: int = DEFAULT_MAX_BYTES, ma
             message = "no root element (the file is empty, truncated or entirely commented out)"
         elif exc.code == xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_UNCLOSED_TOKEN]:
             message = "unclosed token: the file is truncated or a tag is not closed"
+        elif exc.code == xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_DUPLICATE_ATTRIBUTE]:
+            message = _duplicate_attribute(text, exc.lineno, exc.offset)
         raise ConfigError(name, f"not well-formed XML: {message}", line=exc.lineno, column=exc.offset + 1) from None
     return XmlDocument(name=name, raw=raw, text=text, encoding=encoding, bom=bom, root=children[0][0])

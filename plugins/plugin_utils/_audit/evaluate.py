@@ -30,6 +30,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.errors imp
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import normalize
 from ansible_collections.hardened.iis.plugins.plugin_utils._checks import CheckKind, kind_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._checks.base import Evaluation
+from ansible_collections.hardened.iis.plugins.plugin_utils._checks.conditions import all_hold
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Rule
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import UnreadableServerFileError
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Evidence, Finding, RuleException, apply_exceptions
@@ -124,7 +125,7 @@ class Evaluator:
     def _rule(self, rule: Rule) -> list[Finding]:
         kind = kind_of(rule.check.kind)
         if rule.scope == "server" or kind.host_wide:
-            return [kind.evaluate(self._at_server(rule))]
+            return [self._evaluate(kind, self._at_server(rule))]
         sites = self._sites()
         if not sites:
             return [self._at_server(rule).finding("not_applicable", Evidence(actual="no sites"))]
@@ -140,6 +141,25 @@ class Evaluator:
                     findings.append(found)
         return findings
 
+    @staticmethod
+    def _evaluate(kind: CheckKind, at: Evaluation) -> Finding:
+        """The rule's finding at the scope where it applies; ``not_applicable`` where its ``applies_when`` fails,
+        ``manual`` where that hangs on what only a person can say (a site's role nobody stated).
+
+        The check is evaluated first, so a scope that hangs on a web.config IIS cannot read is reported
+        as not evaluated (UnreadableScopeError) whatever the rule's applicability.
+        """
+        finding = kind.evaluate(at)
+        if not at.rule.applies_when or finding.status == "not_applicable":
+            return finding
+        outcome = all_hold(at.rule.applies_when, at)
+        expected = "applies when " + "; ".join(c.describe(at.params) for c in at.rule.applies_when)
+        if outcome.holds is False:
+            return at.finding("not_applicable", Evidence(actual=f"not applicable: {outcome.found}", expected=expected))
+        if outcome.holds is None:
+            return at.finding("manual", Evidence(actual=f"a person decides whether the rule applies: {outcome.found}", expected=expected))
+        return finding
+
     def _at_server(self, rule: Rule) -> Evaluation:
         return Evaluation(self.state, rule, kind_of(rule.check.kind), rule.params_with(self.overrides), "server")
 
@@ -147,7 +167,7 @@ class Evaluator:
         """The rule's finding at a scope; None where it hangs on a web.config IIS cannot read (the
         rule is then listed in that file's one finding)."""
         try:
-            return kind.evaluate(at)
+            return self._evaluate(kind, at)
         except UnreadableScopeError as exc:
             blocked = self._not_evaluated.setdefault((exc.web_config.casefold(), exc.scope.casefold()), _NotEvaluated(exc))
             if at.rule.id not in blocked.rules:

@@ -11,6 +11,8 @@ module deriving from :class:`~.base.CheckKind` and one entry here (docs/rules-fo
 
 from __future__ import annotations
 
+from .acl import AclCheck
+from .any_of import AnyOfCheck
 from .app_pools import AppPoolsCheck
 from .base import MANUAL, CheckKind
 from .config import ConfigCheck
@@ -20,6 +22,7 @@ from .file import FileCheck
 from .manual import ManualCheck
 from .registry import RegistryCheck
 from .service import ServiceCheck
+from .site_pools import SitePoolsCheck
 
 KINDS: dict[str, CheckKind] = {
     kind.name: kind
@@ -31,6 +34,9 @@ KINDS: dict[str, CheckKind] = {
         ServiceCheck(),
         FileCheck(),
         AppPoolsCheck(),
+        SitePoolsCheck(),
+        AclCheck(),
+        AnyOfCheck(),
         ManualCheck(),
     )
 }

@@ -117,20 +117,47 @@ class AppPoolsCheck(CheckKind):
         return describe_set_value(rule, fields, scope)
 
     def plan(self, bench: Workbench, rule: Rule, finding: Finding, fields: dict[str, Any], params: dict[str, Any]) -> bool:
-        """Set the value in applicationPoolDefaults and on every pool that sets it otherwise."""
+        """Set the value in applicationPoolDefaults and on every pool that sets it otherwise.
+
+        A ``breaks-if-in-use`` rule's ``pool`` preconditions are tested pool by pool (unless the
+        organisation opted in): a pool where one fails keeps its value, and so do the defaults when
+        they fail one (a pool that inherits them would change too); each is held back, named.
+        """
         value = str(substitute(fields.get("value"), params))
         element, _slash, attribute = str(rule.check.spec["attribute"]).rpartition("/")
         path = expand(APPHOST_CONFIG, bench.state.environment)
         editor = bench.edit(path)
-        changed = editor.set_attribute(POOLS, attribute, value, element="/".join(p for p in ("applicationPoolDefaults", element) if p)).changed
         pools = bench.planned_state().configuration.server().section(POOLS)
+        defaults = pools.child("applicationPoolDefaults")
+        unsafe = self._unsafe_pools(bench, rule, pools.entries, defaults, params)
+        changed = False
+        if "applicationPoolDefaults" not in unsafe:
+            changed = editor.set_attribute(POOLS, attribute, value, element="/".join(p for p in ("applicationPoolDefaults", element) if p)).changed
         for entry in pools.entries:
             own = entry.element.element(element).get(attribute)
             name = entry.element.value("name") or ""
-            if not own.is_default and own.value != value:
+            if not own.is_default and own.value != value and name not in unsafe:
                 quoted = f'"{name}"' if "'" in name else f"'{name}'"
                 target = "/".join(p for p in (f"add[@name={quoted}]", element) if p)
                 changed |= editor.set_attribute(POOLS, attribute, value, element=target).changed
         if changed:
             bench.store(path, editor)
         return changed
+
+    def _unsafe_pools(self, bench: Workbench, rule: Rule, entries: list[Any], defaults: EffectiveElement, params: dict[str, Any]) -> set[str]:
+        """Pools (and ``applicationPoolDefaults``) a disruptive fix must leave alone: a ``pool`` precondition fails there."""
+        conditions = [c for c in rule.precondition if c.kind == "pool"]
+        if not rule.disruptive or not conditions or bench.opted_in(rule.id):
+            return set()
+        at = Evaluation(bench.state, rule, self, params, "server")
+        unsafe: dict[str, str] = {}
+        for name, pool in [("applicationPoolDefaults", defaults)] + [(str(e.element.value("name")), e.element) for e in entries]:
+            for condition in conditions:
+                holds, found = condition.test_pool(pool, defaults, at)
+                if not holds:
+                    unsafe[name] = f"{found} (needs: {condition.describe(params)})"
+                    break
+        if unsafe:
+            named = "; ".join(f"{name}: {why}" for name, why in unsafe.items())
+            bench.hold_back(rule.id, "server", f"its impact is breaks-if-in-use and these pools do not meet its precondition: {named}")
+        return set(unsafe)

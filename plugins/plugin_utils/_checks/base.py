@@ -109,6 +109,12 @@ class Workbench(Protocol):
     def set_feature(self, name: str, state: str, rule: str) -> bool:
         """Plan a Windows feature ``installed`` or ``absent``; whether that changes the plan."""
 
+    def opted_in(self, rule: str) -> bool:
+        """Whether the organisation lets harden make this rule's ``breaks-if-in-use`` remediation wherever it fails."""
+
+    def hold_back(self, rule: str, scope: str, reason: str) -> None:
+        """Record a remediation (or part of one) left to a person, and why."""
+
 
 class CheckKind:
     """One kind of check: how a rule's ``check`` of this kind is read, evaluated at a scope and fixed.

@@ -19,12 +19,21 @@ from typing import Any
 import yaml
 
 from ansible_collections.hardened.iis.plugins.plugin_utils._checks import KINDS, MANUAL, REMEDIATIONS, kind_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._checks.conditions import Condition, parse_conditions
 
 from .errors import CatalogError
 from .expect import Expectation
 
 SEVERITIES = ("low", "medium", "high")
 SCOPES = ("server", "site", "application")
+IMPACTS = ("none", "restart", "breaks-if-in-use")
+"""What an automated remediation can do to a running server (docs/rules-format.md, "Impact"):
+``none`` takes effect as any configuration edit does; ``restart`` takes effect after, or causes, a
+restart (a reboot, a pool recycle, every application of the server); ``breaks-if-in-use`` stops an
+application that uses what it changes, so it is planned only where its ``precondition`` holds or
+the organisation opts in (``hardened_iis_allow_disruptive``)."""
+DISRUPTIVE = "breaks-if-in-use"
+RULE_FIELDS = ("id", "title", "severity", "level", "scope", "references", "params", "applies_when", "check", "remediation", "impact", "precondition", "tags")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")
 DEFAULT_CATALOG = Path(__file__).resolve().parents[3] / "rules" / "iis10.yml"
 """The collection's own catalog (``rules/iis10.yml`` at the collection root)."""
@@ -50,6 +59,16 @@ class Rule:
     params: dict[str, Any] = field(default_factory=dict)
     remediation: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    applies_when: tuple[Condition, ...] = ()
+    """Where the rule applies: every condition holds at the scope (elsewhere: ``not_applicable``)."""
+    impact: str | None = None
+    """The automated remediation's impact class (one of IMPACTS); None for a manual remediation."""
+    precondition: tuple[Condition, ...] = ()
+    """Where a ``breaks-if-in-use`` remediation may be planned without an opt-in (none: only with one)."""
+
+    @property
+    def disruptive(self) -> bool:
+        return self.impact == DISRUPTIVE
 
     @property
     def automated(self) -> bool:
@@ -92,6 +111,9 @@ def _parse_rule(data: Any, where: str) -> Rule:
             raise CatalogError(f"{where}: missing {name!r}")
     rule_id = str(data["id"])
     where = f"{where} ({rule_id})"
+    unknown = sorted(str(name) for name in set(data) - set(RULE_FIELDS))
+    if unknown:
+        raise CatalogError(f"{where}: unknown field(s) {', '.join(unknown)} (a rule has {', '.join(RULE_FIELDS)})")
     if not _ID.match(rule_id):
         raise CatalogError(f"{where}: id must be lowercase letters, digits and dashes")
     if data["severity"] not in SEVERITIES:
@@ -109,6 +131,8 @@ def _parse_rule(data: Any, where: str) -> Rule:
         raise CatalogError(f"{where}: remediation must hold exactly one kind ({', '.join(REMEDIATIONS)})")
     check = _parse_check(data["check"], f"{where}.check")
     _check_remediation_fits(remediation, check, where)
+    impact, precondition = _parse_impact(data, MANUAL not in remediation, where)
+    applies_when = parse_conditions(data["applies_when"], f"{where}.applies_when") if "applies_when" in data else ()
     return Rule(
         id=rule_id,
         title=str(data["title"]),
@@ -120,7 +144,32 @@ def _parse_rule(data: Any, where: str) -> Rule:
         params=dict(params),
         remediation=dict(remediation),
         tags=tuple(str(t) for t in data.get("tags") or ()),
+        applies_when=applies_when,
+        impact=impact,
+        precondition=precondition,
     )
+
+
+def _parse_impact(data: dict[str, Any], automated: bool, where: str) -> tuple[str | None, tuple[Condition, ...]]:
+    """An automated remediation's impact class and precondition (only for ``breaks-if-in-use``).
+
+    A rule that states no impact is taken as ``none``: it is a change someone asked for (``extra_rules``,
+    an emergency mitigation). The collection's own catalog states one for every automated remediation
+    (tests/unit/rules/test_catalog_coverage.py).
+    """
+    if not automated:
+        for name in ("impact", "precondition"):
+            if name in data:
+                raise CatalogError(f"{where}: {name!r} is for automated remediations; this rule's remediation is manual")
+        return None, ()
+    impact = data.get("impact", "none")
+    if impact not in IMPACTS:
+        raise CatalogError(f"{where}: 'impact' must be one of {', '.join(IMPACTS)} (got {impact!r})")
+    if "precondition" not in data:
+        return str(impact), ()
+    if impact != DISRUPTIVE:
+        raise CatalogError(f"{where}: 'precondition' is for impact {DISRUPTIVE!r} (this rule's is {impact!r})")
+    return str(impact), parse_conditions(data["precondition"], f"{where}.precondition")
 
 
 @dataclass(frozen=True)

@@ -151,10 +151,10 @@ def score(findings: list[dict[str, Any]] | list[Finding]) -> Score:
 
 
 def summary_lines(findings: list[dict[str, Any]]) -> list[str]:
-    """A console summary: the score per host, then the fleet."""
+    """A console summary: the score per host, then the fleet; ``n/a`` counts findings of rules that do not apply (left out of the score)."""
     hosts = sorted({f["host"] for f in findings})
     width = max([len(h) for h in hosts] + [5])
-    lines = [f"{'host'.ljust(width)}  score    pass  fail  manual  excepted  error"]
+    lines = [f"{'host'.ljust(width)}  score    pass  fail  manual  excepted  error  n/a"]
     for host in hosts:
         result = score([f for f in findings if f["host"] == host])
         lines.append(_score_line(host.ljust(width), result))
@@ -164,7 +164,7 @@ def summary_lines(findings: list[dict[str, Any]]) -> list[str]:
 
 def _score_line(label: str, result: Score) -> str:
     value = f"{result.value * 100:5.1f}%" if result.value is not None else "   n/a"
-    return f"{label}  {value}  {result.passed:4}  {result.failed:4}  {result.manual:6}  {result.excepted:8}  {result.errors:5}"
+    return f"{label}  {value}  {result.passed:4}  {result.failed:4}  {result.manual:6}  {result.excepted:8}  {result.errors:5}  {result.not_applicable:3}"
 
 
 def junit_xml(findings: list[dict[str, Any]]) -> bytes:

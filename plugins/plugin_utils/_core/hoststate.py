@@ -8,7 +8,8 @@ A host snapshot is a directory: ``files/`` mirrors the host's drives
 (``files/C/Windows/System32/inetsrv/config/applicationHost.config``) and ``state.yml``
 holds what is not a file (see docs/host-state.md): environment, OS facts, IIS version,
 registry values under the watched keys, Windows features and services, and for hotfix
-compliance the installed updates and Defender's status. A live gather
+compliance the installed updates and Defender's status, and the access control lists of the
+folders some rules read (``acls``, ``_core/acl.py``). A live gather
 returns the same document, with the files' contents inline.
 """
 
@@ -33,6 +34,7 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources im
     normalize,
 )
 
+from .acl import AclEntry, parse_acls
 from .errors import HostStateError, UnreadableServerFileError
 
 STATE_KEYS = (
@@ -49,6 +51,7 @@ STATE_KEYS = (
     "processes",
     "listening_ports",
     "present_paths",
+    "acls",
 )
 FEATURE_STATES = ("installed", "absent")
 
@@ -73,12 +76,18 @@ class HostState:
     reported_name: str | None = None
     """The computer name the host reported (state ``host``): a fact, never the host's key, which
     is always the inventory name (``name``)."""
+    site_roles: dict[str, str] = field(default_factory=dict)
+    """The role the organisation states for each site (``hardened_iis_site_roles``: name or glob -> role,
+    e.g. ``private``), an inventory fact the rules' ``site_role`` conditions read; never from the host."""
+    acls: dict[str, tuple[AclEntry, ...]] = field(default_factory=dict)
+    """Access rules by Windows path (state ``acls``, ``_core/acl.py``), for the paths the gather read."""
     _configuration: IisConfiguration | None = None
 
     def __post_init__(self) -> None:
         self._registry = {k.casefold(): _fold_keys(v) for k, v in self.registry.items()}
         self._features = _fold_keys(self.features)
         self._services = _fold_keys(self.services)
+        self._acls = {normalize(path).casefold(): entries for path, entries in self.acls.items()}
 
     @property
     def configuration(self) -> IisConfiguration:
@@ -118,6 +127,10 @@ class HostState:
     def service(self, name: str) -> dict[str, str] | None:
         found = self._services.get(name.casefold())
         return dict(found) if found is not None else None
+
+    def acl(self, path: str) -> tuple[AclEntry, ...] | None:
+        """The access rules of a path's ACL (paths compare without case), or None when the state does not hold it."""
+        return self._acls.get(normalize(path).casefold())
 
 
 class PresentPaths:
@@ -201,6 +214,7 @@ def state_from_document(document: Any, files: FileSource, source: str, default_n
         services={str(k): {str(a): str(b) for a, b in v.items()} for k, v in services.items()},
         updates=list(updates),
         defender=defender,
+        acls=parse_acls(data.get("acls"), source),
         source=source,
     )
 

@@ -6,6 +6,10 @@
 
 1. Compare and swap: every file must still have the SHA-256 the plan was computed from
    (or still be absent); otherwise nothing is written.
+   Then the planned state is validated in memory (``validate.py``: every file parsed, every
+   site, application and folder resolved, every section merged) before anything is written,
+   in check mode too: an error names the line of the file on disk, and check mode fails
+   exactly where the real run would.
 2. Backup: every file the plan writes, and ``state.yml``, are copied to
    ``<snapshot>/.hardened-iis-backups/<id>/`` (the newest ``retention`` kept), and the
    backup's id is returned. ``backup.json`` is written last: a folder without it is an
@@ -45,28 +49,20 @@ from typing import Any, NoReturn
 
 import yaml
 
-from ansible_collections.hardened.iis.plugins.module_utils._errors import HardenedIisError
 from ansible_collections.hardened.iis.plugins.module_utils._files import leftover_temporaries, sync_directory, write_atomically
-from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import normalize
 from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEscapeError, confined_path, windows_parts
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 
 from .backup import FORMAT, MANIFEST, BackupManifest, FileEntry, RegistryEntry, is_backup_id, new_backup_id, parse_manifest, registry_type_of
+from .errors import ApplyError as ApplyError
+from .errors import PlanValidationError as PlanValidationError
 from .intent import INTENT, ControllerGone, Intent, IntentError, checkpoint, describe_holder, now_text, read_intent, remove_intent, write_intent
 from .plan import FileChange, Plan
+from .validate import validate_plan, validate_state
 
 BACKUPS = ".hardened-iis-backups"
 BACKUP_MANIFEST = MANIFEST
 ABSENT = "absent"
-
-
-class ApplyError(HardenedIisError):
-    """The plan was not applied; ``restored`` says whether a partial write was undone."""
-
-    def __init__(self, message: str, restored: bool = False, backup: str | None = None) -> None:
-        super().__init__(message)
-        self.restored = restored
-        self.backup = backup
 
 
 @dataclass(frozen=True)
@@ -130,17 +126,8 @@ def _state_with_changes(state_file: Path, plan: Plan) -> bytes:
 
 
 def _validate(snapshot: Path, left_alone: frozenset[str]) -> None:
-    """Every application and folder resolves; a web.config the plan left alone because IIS could not read it may stay so."""
-    state = load_snapshot(snapshot)
-    configuration = state.configuration
-    for site in configuration.sites:
-        for path in [a.path for a in site.applications] + configuration.web_config_folders(site):
-            effective = configuration.resolve(site.name, path)
-            if effective.unreadable is not None and normalize(effective.unreadable.web_config).casefold() not in left_alone:
-                raise effective.unreadable
-            for section in effective.sections():
-                if not effective.depends_on_unreadable(section):
-                    effective.section(section)
+    """The snapshot as written passes the checks the plan passed before the write (``validate.py``)."""
+    validate_state(load_snapshot(snapshot), left_alone)
 
 
 def _backups(folder: Path, *, complete: bool) -> list[Path]:
@@ -342,6 +329,8 @@ def apply_to_snapshot(
             )
     if plan.empty:
         return ApplyResult(False, None, [], 0, 0)
+    # What the apply validates after writing is validated first on the planned state, in check mode too.
+    validate_plan(load_snapshot(snapshot), plan)
     if check_mode:
         return ApplyResult(True, None, [c.path for c in plan.files], len(plan.registry), len(plan.features))
 

@@ -21,6 +21,7 @@ is planned as usual.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import difflib
 import hashlib
@@ -35,7 +36,9 @@ from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.secrets im
 from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.sources import normalize
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator, audit_findings
 from ansible_collections.hardened.iis.plugins.plugin_utils._checks import kind_of
-from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Rule
+from ansible_collections.hardened.iis.plugins.plugin_utils._checks.base import Evaluation
+from ansible_collections.hardened.iis.plugins.plugin_utils._checks.conditions import all_hold
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import DISRUPTIVE, IMPACTS, Rule
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Finding, RuleException, apply_exceptions
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import HostState
 
@@ -149,6 +152,34 @@ def check_management_safety(plan: Plan) -> None:
             raise ManagementSafetyError(f"rule {feature.rule} would remove the Windows feature {feature.name}, which remote management needs")
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    """A failing finding whose remediation can break a running application, left to a person: why, and how to opt in."""
+
+    rule: str
+    scope: str
+    reason: str
+
+    @property
+    def advice(self) -> str:
+        return f"harden left this alone: {self.reason}; a person fixes it, or the organisation opts in with hardened_iis_allow_disruptive: [{self.rule}]"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "scope": self.scope, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One rule's remediation at one scope that the plan makes, with its impact class."""
+
+    rule: str
+    scope: str
+    impact: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "scope": self.scope, "impact": self.impact}
+
+
 @dataclass
 class Plan:
     host: str
@@ -163,6 +194,10 @@ class Plan:
     """The findings on the host as the plan would leave it (exceptions applied)."""
     skipped_files: list[SkippedFile] = field(default_factory=list)
     """Files left alone: web.configs IIS cannot read."""
+    held_back: list[HeldBack] = field(default_factory=list)
+    """Disruptive remediations not planned: their precondition fails and nobody opted in."""
+    fixes: list[Fix] = field(default_factory=list)
+    """The remediations the plan makes, most disruptive first (``breaks-if-in-use``, ``restart``, ``none``)."""
 
     @property
     def left_alone(self) -> frozenset[str]:
@@ -203,6 +238,8 @@ class Plan:
             ],
             "features": [{"name": f.name, "state": f.state, "before": f.before} for f in self.features],
             "rules": self.rules,
+            "fixes": [f.as_dict() for f in self.fixes],
+            "held_back": [h.as_dict() for h in self.held_back],
             "remaining": [f"{f.rule_id} @ {f.scope}" for f in self.remaining],
         }
 
@@ -233,16 +270,12 @@ class _Working:
                 values[name] = value
         features = dict(self.original.features)
         features.update(self.features)
-        return HostState(
-            name=self.original.name,
+        return dataclasses.replace(
+            self.original,
             files=OverlayFiles(self.original.files, dict(self.files)),
-            environment=self.original.environment,
-            os=self.original.os,
-            iis=self.original.iis,
             registry=registry,
             features=features,
-            services=self.original.services,
-            source=self.original.source,
+            _configuration=None,
         )
 
 
@@ -256,8 +289,15 @@ class Planner:
         overrides: dict[str, dict[str, Any]] | None = None,
         exceptions: list[RuleException] | None = None,
         today: datetime.date | None = None,
+        *,
+        allow_disruptive: frozenset[str] = frozenset(),
     ) -> None:
         self.state = state
+        self.allow_disruptive = allow_disruptive
+        """Rules whose ``breaks-if-in-use`` remediation the organisation lets harden make wherever it fails."""
+        self.held: dict[tuple[str, str], HeldBack] = {}
+        self.made: dict[tuple[str, str], str] = {}
+        """The rule and scope of each remediation that changed the plan, with its impact."""
         self.exceptions = exceptions or []
         self.today = today or datetime.date.today()
         self.rules = {r.id: r for r in rules}
@@ -285,7 +325,14 @@ class Planner:
         apply_exceptions(findings, self.exceptions, self.today)
         failing_after = {(f.rule_id, f.scope) for f in findings if f.status == "fail"}
         skipped = [SkippedFile.unreadable(error) for error in self.state.configuration.unreadable_web_configs()]
-        plan = Plan(host=self.state.name, before=before, expected=findings, skipped_files=skipped)
+        held = [h for h in self.held.values() if (h.rule, h.scope) in failing_after]
+        for finding in findings:
+            advice = next((h.advice for h in held if (h.rule, h.scope) == (finding.rule_id, finding.scope)), None)
+            if advice is not None:
+                finding.remediation = f"{advice}. {finding.remediation}"
+        order = {impact: number for number, impact in enumerate(reversed(IMPACTS))}
+        fixes = sorted((Fix(rule, scope, impact) for (rule, scope), impact in self.made.items()), key=lambda f: order[f.impact])
+        plan = Plan(host=self.state.name, before=before, expected=findings, skipped_files=skipped, held_back=held, fixes=fixes)
         for key, data in sorted(self.working.files.items()):
             original = self.state.files.read(self.paths[key])
             if original != data:
@@ -308,7 +355,48 @@ class Planner:
         kind = kind_of(rule.check.kind)
         if remediation != kind.fix:
             return False
-        return kind.plan(self, rule, finding, fields, rule.params_with(self.overrides))
+        reason = self._unsafe(rule, finding)
+        if reason is not None:
+            self.hold_back(rule.id, finding.scope, reason)
+            return False
+        changed = kind.plan(self, rule, finding, fields, rule.params_with(self.overrides))
+        if changed:
+            self.made.setdefault((rule.id, finding.scope), str(rule.impact))
+        return changed
+
+    def _unsafe(self, rule: Rule, finding: Finding) -> str | None:
+        """Why a ``breaks-if-in-use`` remediation may not be made at the finding's scope (None: it may).
+
+        ``pool`` conditions are tested pool by pool by the ``app_pools`` kind itself (``opted_in``).
+        """
+        if not rule.disruptive or rule.id in self.allow_disruptive:
+            return None
+        if not rule.precondition:
+            return f"its impact is {DISRUPTIVE} and nothing on the host shows it is safe (it needs an explicit opt-in)"
+        general = tuple(c for c in rule.precondition if c.kind != "pool")
+        if not general:
+            return None
+        outcome = all_hold(general, self._evaluation(rule, finding.scope))
+        if outcome.holds:
+            return None
+        return f"its impact is {DISRUPTIVE} and its precondition does not hold: {outcome.found}"
+
+    def _evaluation(self, rule: Rule, scope: str) -> Evaluation:
+        """The rule at a finding's scope of the host as it is (``server``, a site, or a site and URL path)."""
+        kind = kind_of(rule.check.kind)
+        params = rule.params_with(self.overrides)
+        if rule.scope != "server" and not kind.host_wide:
+            name, _slash, rest = scope.partition("/")
+            site = next((s for s in self.state.configuration.sites if s.name.casefold() == name.casefold()), None)
+            if site is not None:
+                return Evaluation(self.state, rule, kind, params, scope, site, "/" + rest if rest else "/")
+        return Evaluation(self.state, rule, kind, params, scope)
+
+    def opted_in(self, rule: str) -> bool:
+        return rule in self.allow_disruptive
+
+    def hold_back(self, rule: str, scope: str, reason: str) -> None:
+        self.held.setdefault((rule, scope), HeldBack(rule, scope, reason))
 
     def planned_state(self) -> HostState:
         return self.working.state()
@@ -344,6 +432,9 @@ def plan_host(
     overrides: dict[str, dict[str, Any]] | None = None,
     exceptions: list[RuleException] | None = None,
     today: datetime.date | None = None,
+    *,
+    allow_disruptive: frozenset[str] = frozenset(),
 ) -> Plan:
-    """The plan that makes ``state`` pass every automated rule it can (excepted findings are left alone)."""
-    return Planner(state, rules, overrides, exceptions, today).plan()
+    """The plan that makes ``state`` pass every automated rule it can (excepted findings are left alone); a
+    ``breaks-if-in-use`` remediation only where its precondition holds or ``allow_disruptive`` names its rule."""
+    return Planner(state, rules, overrides, exceptions, today, allow_disruptive=allow_disruptive).plan()

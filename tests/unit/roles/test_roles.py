@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
-from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import HostState, load_snapshot
 from tools import generate_roles
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,19 +48,44 @@ def test_every_rule_belongs_to_exactly_one_role() -> None:
             assert (f"  {rule_id}: true" in defaults) == (owner == role), (role, rule_id)
 
 
+def lab_state(lab: Path, host: str) -> HostState:
+    """A lab host's snapshot with the site roles its inventory states (``hardened_iis_site_roles``), as harden sees it."""
+    import yaml
+
+    state = load_snapshot(lab / "snapshots" / host)
+    hosts = yaml.safe_load((lab / "hosts.yml").read_text(encoding="utf-8"))
+    for group in hosts["all"].get("children", {}).values():
+        state.site_roles = dict(group.get("hosts", {}).get(host, {}).get("hardened_iis_site_roles", state.site_roles))
+    return state
+
+
+def held_back(result: subprocess.CompletedProcess[str]) -> dict[str, set[tuple[str, str]]]:
+    """Per host, the (rule, scope) remediations the harden task left to a person (``breaks-if-in-use``, no precondition, no opt-in)."""
+    held: dict[str, set[tuple[str, str]]] = {}
+    for play in json.loads(result.stdout)["plays"]:
+        for task in play["tasks"]:
+            for host, outcome in task["hosts"].items():
+                if "held_back" in outcome:
+                    held.setdefault(host, set()).update((h["rule"], h["scope"]) for h in outcome["held_back"])
+    return held
+
+
 def test_the_roles_harden_the_lab_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
     lab = tmp_path / "lab"
     shutil.copytree(ROOT / "inventories" / "lab", lab)
     first = run(lab)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert changed_hosts(first) == {"web01": 1, "web02": 1, "web03": 0}
+    held = held_back(first)
     for host in ("web01", "web02", "web03"):
-        findings = Evaluator(load_snapshot(lab / "snapshots" / host)).evaluate(CATALOG.rules)
-        fixable = [f.rule_id for f in findings if f.status == "fail" and CATALOG.rule(f.rule_id).automated_remediation]
-        assert fixable == [], host
+        assert all(CATALOG.rule(rule).impact == "breaks-if-in-use" for rule, _scope in held.get(host, set())), host
+        findings = Evaluator(lab_state(lab, host)).evaluate(CATALOG.rules)
+        fixable = {(f.rule_id, f.scope) for f in findings if f.status == "fail" and CATALOG.rule(f.rule_id).automated_remediation}
+        assert fixable == held.get(host, set()), host
     second = run(lab)
     assert second.returncode == 0
     assert changed_hosts(second) == {"web01": 0, "web02": 0, "web03": 0}
+    assert held_back(second) == held
 
 
 def test_a_rule_id_tag_applies_that_rule_alone(tmp_path: Path) -> None:
@@ -120,6 +145,21 @@ def test_a_role_run_alone_applies_its_own_rules(tmp_path: Path) -> None:
     command = [adhoc, "-i", str(lab / "hosts.yml"), "web02", "-m", "ansible.builtin.include_role", "-a", "name=hardened.iis.urlscan"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=environment, check=False, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:]
+    findings = Evaluator(load_snapshot(lab / "snapshots" / "web02")).evaluate(CATALOG.rules)
+    status = {(f.rule_id, f.scope): f.status for f in findings}
+    assert status[("iis-server-header-removed", "Default Web Site")] == "pass"
+    assert status[("iis-request-high-bit-characters-denied", "Default Web Site")] == "fail", "breaks-if-in-use: held back without an opt-in"
+    assert status[("tls-1-0-server-disabled", "server")] == "fail"
+    opted_in = subprocess.run(
+        [*command, "-e", '{"hardened_iis_allow_disruptive": ["iis-request-high-bit-characters-denied"]}'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+        timeout=300,
+    )
+    assert opted_in.returncode == 0, opted_in.stdout[-3000:]
     findings = Evaluator(load_snapshot(lab / "snapshots" / "web02")).evaluate(CATALOG.rules)
     status = {(f.rule_id, f.scope): f.status for f in findings}
     assert status[("iis-request-high-bit-characters-denied", "Default Web Site")] == "pass"

@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.builtin_schema import BUILTIN_SCHEMA_XML
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
 from ansible_collections.hardened.iis.plugins.plugin_utils._checks import kind_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
@@ -253,3 +255,78 @@ def test_every_virtual_directory_of_a_site_is_off_the_system_drive(added: str, s
     apply_to_snapshot(snapshot, plan)
     assert (snapshot / APPHOST).read_bytes() == before
     assert plan_host(load_snapshot(snapshot), RULES).empty
+
+
+# CIS 7.1: native HSTS or a Strict-Transport-Security header; the STIG's native rules do not apply where IIS has no native HSTS.
+
+HSTS_NATIVE = ("hsts-enabled", "hsts-max-age", "hsts-include-subdomains", "hsts-redirect-http-to-https")
+
+
+def without_native_hsts(snapshot: Path) -> None:
+    """The host's own IIS schema, as on Windows Server 2016: the built-in schema without the hsts element."""
+    schema = snapshot / "files/C/Windows/System32/inetsrv/config/schema/IIS_schema.xml"
+    schema.parent.mkdir(parents=True, exist_ok=True)
+    text, removed = re.subn(r'\s*<element name="hsts">.*?</element>', "", BUILTIN_SCHEMA_XML, flags=re.DOTALL)
+    assert removed == 2  # siteDefaults and site
+    schema.write_text(text, encoding="utf-8")
+
+
+def sts_header(snapshot: Path, value: str) -> None:
+    site_config = snapshot / "files/D/inetpub/wwwroot/web.config"
+    site_config.write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <system.webServer>\n    <httpProtocol>\n      <customHeaders>\n'
+        f'        <add name="Strict-Transport-Security" value="{value}" />\n'
+        "      </customHeaders>\n    </httpProtocol>\n  </system.webServer>\n</configuration>\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize(("value", "status"), [("max-age=480", "pass"), ("max-age=31536000; includeSubDomains", "pass"), ("max-age=0", "fail")])
+def test_cis_hsts_passes_with_a_custom_header_as_cis_remediates_it(value: str, status: str, tmp_path: Path) -> None:
+    snapshot = copy_of("web03", tmp_path)
+    edit(snapshot / APPHOST, 'enabled="true" max-age="31536000"', 'enabled="false" max-age="31536000"')
+    assert statuses(audit(snapshot), "hsts-header-sent") == {("hsts-header-sent", "Default Web Site"): "fail"}
+    sts_header(snapshot, value)
+    assert statuses(audit(snapshot), "hsts-header-sent") == {("hsts-header-sent", "Default Web Site"): status}
+
+
+def test_cis_hsts_passes_with_native_hsts_and_names_both_mechanisms_when_it_fails(tmp_path: Path) -> None:
+    assert statuses(audit(LAB / "web03"), "hsts-header-sent") == {("hsts-header-sent", "Default Web Site"): "pass"}
+    failing = next(f for f in audit(LAB / "web01") if f.rule_id == "hsts-header-sent")
+    assert failing.status == "fail" and "Strict-Transport-Security" in str(failing.evidence.expected) and "hsts" in str(failing.evidence.expected)
+
+
+def test_without_native_hsts_in_the_hosts_schema_the_stig_rules_do_not_apply_and_cis_still_asks_for_a_header(tmp_path: Path) -> None:
+    snapshot = copy_of("web03", tmp_path)
+    without_native_hsts(snapshot)
+    edit(snapshot / APPHOST, '<hsts enabled="true" max-age="31536000" includeSubDomains="true" redirectHttpToHttps="true" />', "")
+    findings = audit(snapshot)
+    native = [f for f in findings if f.rule_id in HSTS_NATIVE]
+    assert native and {f.status for f in native} == {"not_applicable"}
+    assert all("schema has no system.applicationHost/sites/siteDefaults/hsts" in str(f.evidence.actual) for f in native)
+    assert statuses(findings, "hsts-header-sent") == {("hsts-header-sent", "Default Web Site"): "fail"}
+    sts_header(snapshot, "max-age=480")
+    assert statuses(audit(snapshot), "hsts-header-sent") == {("hsts-header-sent", "Default Web Site"): "pass"}
+    assert not any(f.rule in HSTS_NATIVE for f in plan_host(load_snapshot(snapshot), RULES).fixes)
+
+
+# CIS 2.3-2.5: the forms rules apply only where Forms authentication is in effect.
+
+FORMS = ("aspnet-forms-auth-require-ssl", "aspnet-forms-auth-use-cookies", "aspnet-forms-auth-cookie-protection-all")
+
+
+def test_forms_rules_do_not_apply_where_forms_authentication_is_not_in_effect(tmp_path: Path) -> None:
+    snapshot = copy_of("web03", tmp_path)
+    root_web = snapshot / "files/C/Windows/Microsoft.NET/Framework64/v4.0.30319/Config/web.config"
+    edit(
+        root_web,
+        '<authentication mode="Forms">\n                <forms requireSSL="true" cookieless="UseCookies" protection="All" />',
+        '<authentication mode="Windows">\n                <forms requireSSL="false" cookieless="UseUri" protection="None" />',
+    )
+    findings = [f for f in audit(snapshot) if f.rule_id in FORMS]
+    assert findings and {f.status for f in findings} == {"not_applicable"}
+    assert all("system.web/authentication@mode is 'Windows'" in str(f.evidence.actual) for f in findings)
+    assert not any(f.rule in FORMS for f in plan_host(load_snapshot(snapshot), RULES).fixes)
+    site_web_config(snapshot, "UseUri")  # Forms in effect for the site: its forms settings are checked and hardened
+    applied = {f.rule_id: f.status for f in audit(snapshot) if f.rule_id in FORMS and f.scope == "Default Web Site"}
+    assert applied == {"aspnet-forms-auth-require-ssl": "pass", "aspnet-forms-auth-use-cookies": "fail", "aspnet-forms-auth-cookie-protection-all": "pass"}

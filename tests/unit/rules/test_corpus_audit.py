@@ -32,4 +32,6 @@ def test_every_rule_evaluates_on_a_real_file(path: Path) -> None:
     ]
     assert unexpected == []
     config_findings = [f for f in findings if CATALOG.rule(f.rule_id).check.kind in ("config", "config_collection", "app_pools")]
-    assert {f.status for f in config_findings} <= {"pass", "fail", "not_applicable"}
+    assert {f.status for f in config_findings} <= {"pass", "fail", "not_applicable", "manual"}
+    # manual only where applicability hangs on what the file cannot say: a site's role, a feature nobody gathered
+    assert all("a person decides whether the rule applies" in str(f.evidence.actual) for f in config_findings if f.status == "manual")

@@ -46,6 +46,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.acl import APPLIES_TO
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import load_catalog
 from tools.generate_rules_doc import STIG_ASKS_OTHERWISE
 
@@ -243,6 +244,15 @@ def _combined(first: Requirement, second: Requirement) -> Requirement:
     )
 
 
+PERMISSION_PLACES = {"This folder subfolders and files": list(APPLIES_TO), "Subfolders and files only": ["subfolders", "files"]}
+"""PowerStig's inheritance words (AccessControlDsc) as the ``acl`` check's ``applies_to``."""
+
+
+def _permission(principal: str, rights: Any, places: Any) -> Entry:
+    """One allowed ACL entry, either side: principal, rights (names, sorted) and where it applies (sorted)."""
+    return _entry({"principal": principal, "rights": ",".join(sorted(str(r).strip() for r in rights)), "applies_to": ",".join(sorted(places))})
+
+
 def _entry(values: dict[str, Any]) -> Entry:
     return tuple(sorted((str(k), str(v)) for k, v in values.items()))
 
@@ -283,6 +293,11 @@ def _catalog_requirement(kind: str, spec: dict[str, Any], expect: Any, params: d
             where = f"{every['element']}/" if every.get("element") else ""
             return f"{_path(spec)} every {where}@{every['attribute']}".casefold(), Requirement(text=f"every entry: {every['expect']}")
         return f"{_path(spec)} count".casefold(), Requirement(text=f"entry count {spec['expect_count']}")
+    if kind == "acl":
+        entries = [_permission(str(a["principal"]), a["rights"], a.get("applies_to", list(APPLIES_TO))) for a in spec["allow"]]
+        return f"permissions {spec['path']}".casefold(), Requirement(text=_entries_text(entries), entries=_folded_entries(entries))
+    if kind == "site_pools":
+        return "site pools unique", Requirement(text="no application pool serves more than one site")
     if kind == "app_pools" and "any_of" in spec:
         conditions = [f"{c['entries']} has an entry" if "entries" in c else f"{c['attribute']} {c['expect']}" for c in spec["any_of"]]
         return f"app pools any of {', '.join(str(c.get('attribute', c.get('entries'))) for c in spec['any_of'])}".casefold(), Requirement(
@@ -320,7 +335,7 @@ def _catalog() -> dict[str, dict[str, Requirement]]:
     """Per vuln id, the catalog's automated requirements by target."""
     sides: dict[str, dict[str, Requirement]] = {}
     for rule in CATALOG.rules:
-        if not rule.automated:
+        if not rule.automated or not rule.references.get("stig"):
             continue
         target, requirement = _catalog_requirement(rule.check.kind, rule.check.spec, rule.check.expect, rule.params)
         for vuln in rule.references.get("stig", []):
@@ -476,7 +491,11 @@ def _powerstig_requirements(rule: PowerStigRule) -> list[tuple[str, Requirement]
             pytest.fail(f"{rule.rule_id}: unknown xWebAppPool property {rule.get('Key')!r}; extend XWEBAPPPOOL")
         target = f"app pools@{XWEBAPPPOOL[rule.get('Key')]}".casefold()
         return [(target, _value(rule, target, rule.get("Value")))]
-    return [(f"permissions {rule.get('Path')}".casefold(), Requirement(text=f"{rule.kind} on {rule.get('Path')}"))]
+    entries = [
+        _permission(e.findtext("Principal", "").strip(), e.findtext("Rights", "").split(","), PERMISSION_PLACES[e.findtext("Inheritance", "").strip()])
+        for e in rule.element.iter("Entry")
+    ]
+    return [(f"permissions {rule.get('Path')}".casefold(), Requirement(text=_entries_text(entries), entries=_folded_entries(entries)))]
 
 
 # ----------------------------------------------------------------------------------------------------

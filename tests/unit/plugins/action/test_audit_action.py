@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 from ansible.errors import AnsibleConnectionFailure
+from standin.host import WindowsHost
+from standin.modules import run_module
 
 from ansible_collections.hardened.iis.plugins.action.audit import ActionModule
 
@@ -65,3 +67,18 @@ def test_a_failing_gather_is_named(standin: Standin) -> None:
 
     assert result["failed"]
     assert "audit of web01" in result["msg"] and "features['Web-Server'] must be one of installed, absent" in result["msg"]
+
+
+def test_the_gather_returns_the_acls_the_rules_read_and_the_live_audit_judges_them(standin: Standin) -> None:
+    runner, root = standin("web02")
+    gathered = run_module(WindowsHost(root), "hardened.iis.iis_host_state", {})
+    assert list(gathered["state"]["acls"]) == ["C:\\inetpub"]
+    assert {"identity": "Everyone", "sid": "S-1-1-0", "rights": 1245631, "type": "allow"}.items() <= gathered["state"]["acls"]["C:\\inetpub"][-1].items()
+    assert run_module(WindowsHost(root), "hardened.iis.iis_host_state", {"acl_paths": []})["state"]["acls"] == {}
+
+    live = runner.run(ActionModule, {"today": "2026-11-22"}, host="web02")
+    (inetpub,) = [f for f in live["findings"] if f["rule_id"] == "iis-inetpub-permissions"]
+    assert (inetpub["status"], inetpub["evidence"]["actual"]) == (
+        "fail",
+        "not allowed: Everyone (S-1-1-0): Modify, Synchronize (this folder, subfolders, files)",
+    )

@@ -48,25 +48,25 @@ def one(findings: list[Finding], rule: str, scope: str) -> Finding:
         (
             "t-directory-browsing-off",
             {"Default Web Site": "pass", "Default Web Site/shop": "fail", "Default Web Site/shop/uploads": "fail"},
-            {"Default Web Site": "pass"},
+            {"Default Web Site": "pass", "Intranet": "pass"},
         ),
         (
             "t-trace-denied",
             {"Default Web Site": "pass", "Default Web Site/shop": "fail"},
-            {"Default Web Site": "pass"},
+            {"Default Web Site": "pass", "Intranet": "pass"},
         ),
-        ("t-no-aspnet-version-header", {"Default Web Site": "pass", "Default Web Site/shop": "fail"}, {"Default Web Site": "pass"}),
-        ("t-handlers-read-only", {"Default Web Site": "pass", "Default Web Site/shop": "fail"}, {"Default Web Site": "pass"}),
-        ("t-max-url", {"Default Web Site": "pass", "Default Web Site/shop": "fail"}, {"Default Web Site": "pass"}),
-        ("t-default-documents", {"Default Web Site": "pass"}, {"Default Web Site": "fail"}),
-        ("t-log-fields", {"Default Web Site": "fail"}, {"Default Web Site": "pass"}),
-        ("t-logs-off-system-drive", {"Default Web Site": "fail"}, {"Default Web Site": "fail"}),
+        ("t-no-aspnet-version-header", {"Default Web Site": "pass", "Default Web Site/shop": "fail"}, {"Default Web Site": "pass", "Intranet": "pass"}),
+        ("t-handlers-read-only", {"Default Web Site": "pass", "Default Web Site/shop": "fail"}, {"Default Web Site": "pass", "Intranet": "pass"}),
+        ("t-max-url", {"Default Web Site": "pass", "Default Web Site/shop": "fail"}, {"Default Web Site": "pass", "Intranet": "pass"}),
+        ("t-default-documents", {"Default Web Site": "pass"}, {"Default Web Site": "fail", "Intranet": "fail"}),
+        ("t-log-fields", {"Default Web Site": "fail"}, {"Default Web Site": "pass", "Intranet": "pass"}),
+        ("t-logs-off-system-drive", {"Default Web Site": "fail"}, {"Default Web Site": "fail", "Intranet": "fail"}),
         ("t-tls10-off", {"server": "fail"}, {"server": "fail"}),
         ("t-webdav-absent", {"server": "fail"}, {"server": "pass"}),
         ("t-wmsvc-stopped", {"server": "fail"}, {"server": "pass"}),
-        ("t-start-page-removed", {"Default Web Site": "fail"}, {"Default Web Site": "fail"}),
+        ("t-start-page-removed", {"Default Web Site": "fail"}, {"Default Web Site": "fail", "Intranet": "pass"}),
         ("t-pool-identity", {"server": "fail"}, {"server": "pass"}),
-        ("t-debug-off", {"Default Web Site": "pass", "Default Web Site/shop": "fail"}, {"Default Web Site": "pass"}),
+        ("t-debug-off", {"Default Web Site": "pass", "Default Web Site/shop": "fail"}, {"Default Web Site": "pass", "Intranet": "pass"}),
         ("t-backups-documented", {"server": "manual"}, {"server": "manual"}),
     ],
 )
@@ -127,7 +127,7 @@ def test_registry_default_applies_when_the_value_is_absent(web02: list[Finding])
 
 def test_organisation_values_override_params(catalog: Catalog) -> None:
     findings = Evaluator(load_snapshot(LAB / "web02"), {"t-max-url": {"max_url": 2048}}).evaluate((catalog.rule("t-max-url"),))
-    assert [(f.status, f.evidence.expected) for f in findings] == [("fail", "lte 2048")]
+    assert [(f.scope, f.status, f.evidence.expected) for f in findings] == [("Default Web Site", "fail", "lte 2048"), ("Intranet", "fail", "lte 2048")]
 
 
 def test_a_missing_feature_list_is_an_error_not_a_pass(catalog: Catalog, tmp_path: Path) -> None:

@@ -30,10 +30,13 @@ def rule(check: dict[str, Any], remediation: dict[str, Any], rule_id: str = "t-o
 
 
 def test_the_table_names_each_kind_by_its_key_in_the_order_messages_list_them() -> None:
-    assert list(KINDS) == ["config", "config_collection", "registry", "feature", "service", "file", "app_pools", "manual"]
+    assert list(KINDS) == ["config", "config_collection", "registry", "feature", "service", "file", "app_pools", "site_pools", "acl", "any_of", "manual"]
     assert all(kind.name == name for name, kind in KINDS.items())
     assert REMEDIATIONS == ("config", "config_collection", "registry", "feature", "manual")
-    with pytest.raises(CatalogError, match="'check' must hold exactly one of config, config_collection, registry, feature, service, file, app_pools, manual"):
+    with pytest.raises(
+        CatalogError,
+        match="'check' must hold exactly one of config, config_collection, registry, feature, service, file, app_pools, site_pools, acl, any_of, manual",
+    ):
         catalog_from_data([rule({}, {"manual": {"guidance": "g"}})], "rules.yml")
     with pytest.raises(CatalogError, match=r"remediation must hold exactly one kind \(config, config_collection, registry, feature, manual\)"):
         catalog_from_data([rule({"manual": {"reason": "r", "guidance": "g"}}, {})], "rules.yml")

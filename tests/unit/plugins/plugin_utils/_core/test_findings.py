@@ -60,13 +60,14 @@ def test_bad_exceptions_are_named(data: dict[str, str], message: str) -> None:
 
 def test_score_and_summary() -> None:
     rows = [f.as_dict() for f in [finding("a", "pass"), finding("b", "fail"), finding("c", "manual"), finding("d", "pass", host="web02")]]
+    rows.append(finding("e", "not_applicable", host="web02").as_dict())
     assert score([r for r in rows if r["host"] == "web01"]).value == 0.5
     assert score(rows).value == 0.6667
     assert summary_lines(rows) == [
-        "host   score    pass  fail  manual  excepted  error",
-        "web01   50.0%     1     1       1         0      0",
-        "web02  100.0%     1     0       0         0      0",
-        "fleet   66.7%     2     1       1         0      0",
+        "host   score    pass  fail  manual  excepted  error  n/a",
+        "web01   50.0%     1     1       1         0      0    0",
+        "web02  100.0%     1     0       0         0      0    1",
+        "fleet   66.7%     2     1       1         0      0    1",
     ]
 
 

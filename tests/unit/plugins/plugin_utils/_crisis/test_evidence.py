@@ -32,7 +32,11 @@ UTC = datetime.UTC
 
 def test_each_site_logs_where_its_effective_configuration_says() -> None:
     assert log_directories(load_snapshot(LAB / "web01")) == [{"site": "Default Web Site", "format": "IIS", "directory": "C:\\inetpub\\logs\\LogFiles\\W3SVC1"}]
-    assert log_directories(load_snapshot(LAB / "web02")) == [{"site": "Default Web Site", "format": "W3C", "directory": "C:\\inetpub\\logs\\LogFiles\\W3SVC1"}]
+    assert log_directories(load_snapshot(LAB / "web02")) == [
+        {"site": "Default Web Site", "format": "W3C", "directory": "C:\\inetpub\\logs\\LogFiles\\W3SVC1"},
+        # Site id 2: IIS names a site's log folder after its id.
+        {"site": "Intranet", "format": "W3C", "directory": "C:\\inetpub\\logs\\LogFiles\\W3SVC2"},
+    ]
     assert [d["directory"] for d in log_directories(load_snapshot(LAB / "web03"))] == ["D:\\logs\\iis\\W3SVC1"]
 
 

@@ -24,6 +24,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import F
 ROOT = Path(__file__).resolve().parents[5]
 LAB = ROOT / "inventories" / "lab" / "snapshots"
 RULES = load_catalog().rules
+ALL_DISRUPTIVE = frozenset(r.id for r in RULES if r.disruptive)
 APPHOST = "C:\\Windows\\System32\\inetsrv\\config\\applicationHost.config"
 
 
@@ -43,18 +44,36 @@ def automated(rule_id: str) -> Rule:
 
 @pytest.mark.parametrize("host", ["web01", "web02"])
 def test_harden_fixes_every_rule_with_automated_remediation_and_a_second_run_changes_nothing(host: str, tmp_path: Path) -> None:
+    """With every disruptive remediation opted in, every automated rule is fixed."""
     snapshot = copy_of(host, tmp_path)
-    plan = plan_host(load_snapshot(snapshot), RULES)
+    plan = plan_host(load_snapshot(snapshot), RULES, allow_disruptive=ALL_DISRUPTIVE)
     assert plan.files and plan.registry
+    assert plan.held_back == []
     result = apply_to_snapshot(snapshot, plan)
     assert result.changed and result.backup
     after = Evaluator(load_snapshot(snapshot)).evaluate(RULES)
     still_failing = sorted({f.rule_id for f in after if f.status == "fail"})
     assert [r for r in still_failing if automated(r).automated_remediation] == []
     assert sorted({f.rule_id for f in plan.remaining}) == still_failing
-    second = plan_host(load_snapshot(snapshot), RULES)
+    second = plan_host(load_snapshot(snapshot), RULES, allow_disruptive=ALL_DISRUPTIVE)
     assert second.empty
     assert not apply_to_snapshot(snapshot, second).changed
+
+
+@pytest.mark.parametrize("host", ["web01", "web02"])
+def test_by_default_harden_leaves_exactly_the_unsafe_disruptive_fixes_to_a_person(host: str, tmp_path: Path) -> None:
+    """Without an opt-in, what still fails after harden is the held-back remediations, each saying why; a second run changes nothing."""
+    snapshot = copy_of(host, tmp_path)
+    plan = plan_host(load_snapshot(snapshot), RULES)
+    apply_to_snapshot(snapshot, plan)
+    after = Evaluator(load_snapshot(snapshot)).evaluate(RULES)
+    still_failing = {(f.rule_id, f.scope) for f in after if f.status == "fail" and automated(f.rule_id).automated_remediation}
+    assert still_failing == {(h.rule, h.scope) for h in plan.held_back}
+    assert all(automated(h.rule).disruptive and "breaks-if-in-use" in h.reason for h in plan.held_back)
+    assert all(f.impact != "breaks-if-in-use" or automated(f.rule).precondition for f in plan.fixes)
+    advice = [f.remediation for f in plan.expected if (f.rule_id, f.scope) in still_failing]
+    assert advice and all("hardened_iis_allow_disruptive" in text for text in advice)
+    assert plan_host(load_snapshot(snapshot), RULES).empty
 
 
 def test_the_hardened_host_needs_no_change() -> None:
@@ -72,8 +91,6 @@ def test_a_harden_touches_only_the_nodes_the_plan_names(tmp_path: Path) -> None:
     assert removed == [
         '<logFile logFormat="W3C" directory="%SystemDrive%\\inetpub\\logs\\LogFiles" />',
         '<add name="X-Powered-By" value="ASP.NET" />',
-        '<access sslFlags="None" />',
-        '<anonymousAuthentication enabled="true" userName="IUSR" />',
         "<requestFiltering>",
     ]
     kept = [line for line in before.splitlines() if line.strip() not in removed]
@@ -103,15 +120,17 @@ def test_a_file_changed_after_the_plan_is_refused_and_nothing_is_written(tmp_pat
     assert not (snapshot / BACKUPS).exists()
 
 
-def test_a_validation_failure_after_writing_restores_everything(tmp_path: Path) -> None:
+def test_a_plan_that_would_break_a_file_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """The apply validates the planned state before its backup (check mode too); a failure writes nothing and needs no restore."""
     snapshot = copy_of("web01", tmp_path)
     plan = plan_host(load_snapshot(snapshot), RULES)
     broken = [FileChange(c.path, c.before_sha256, c.after.replace(b"</configuration>", b"")) if c.path == APPHOST else c for c in plan.files]
     plan.files = broken
     before = digest(snapshot)
-    with pytest.raises(ApplyError, match="was restored from backup") as caught:
-        apply_to_snapshot(snapshot, plan)
-    assert caught.value.restored
+    for check_mode in (True, False):
+        with pytest.raises(ApplyError, match=r"would make it invalid.*nothing was changed") as caught:
+            apply_to_snapshot(snapshot, plan, check_mode=check_mode)
+        assert not caught.value.restored and caught.value.backup is None
     assert digest(snapshot) == before
 
 

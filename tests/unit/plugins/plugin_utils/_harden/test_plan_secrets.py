@@ -56,6 +56,7 @@ def test_the_ansible_diff_redacts_both_files_and_registry_values() -> None:
     planned, originals = plan()
     diffs = Harden._diff(planned, originals)
     assert all(secret not in str(diffs) for secret in SECRETS)
-    assert 'connectionString="[redacted]"' in diffs[0]["before"] and 'connectionString="[redacted]"' in diffs[0]["after"]
-    assert "DefaultPassword = '[redacted]'" in diffs[1]["before"] and "AutoAdminLogon = '0' (string)" in diffs[1]["after"]
+    assert diffs[0]["prepared"].startswith("Changes by impact, most disruptive first:")
+    assert 'connectionString="[redacted]"' in diffs[1]["before"] and 'connectionString="[redacted]"' in diffs[1]["after"]
+    assert "DefaultPassword = '[redacted]'" in diffs[2]["before"] and "AutoAdminLogon = '0' (string)" in diffs[2]["after"]
     assert "Autologon42" in str(Harden._diff(planned, originals, show_secrets=True))
