@@ -132,14 +132,19 @@ class Condition:
         }
         return tests[self.kind](at)
 
+    def _expect(self) -> Expectation:
+        """The expectation of a ``setting`` or ``pool`` condition (``parse`` gave each one)."""
+        if self.expect is None:
+            raise CatalogError(f"condition {self.kind!r} has no expectation")
+        return self.expect
+
     def _setting(self, at: Evaluation) -> Outcome:
         spec = self.spec
         element = str(spec.get("element", ""))
         if at.site_name is not None:
             element = element.replace("{site}", at.site_name)
         value = at.effective().get(str(spec["section"]), str(spec["attribute"]), element=element).value
-        assert self.expect is not None  # parse gave every setting its expectation
-        holds = self.expect.holds(value, at.params, at.state.system_drive)
+        holds = self._expect().holds(value, at.params, at.state.system_drive)
         return Outcome(holds, f"{_target(spec)}@{spec['attribute']} is {shown_value(str(spec['attribute']), value)!r}")
 
     def _binding(self, at: Evaluation) -> Outcome:
@@ -186,9 +191,8 @@ class Condition:
         value = pool.element(element).get(attribute)
         if value.is_default:
             value = defaults.element(element).get(attribute)
-        assert self.expect is not None  # parse gave every pool condition its expectation
         shown = shown_value(attribute, value.value)
-        return self.expect.holds(value.value, at.params, at.state.system_drive), f"{self.spec['attribute']} is {shown!r}"
+        return self._expect().holds(value.value, at.params, at.state.system_drive), f"{self.spec['attribute']} is {shown!r}"
 
     def _any_of(self, at: Evaluation) -> Outcome:
         outcomes = [part.test(at) for part in self.parts]

@@ -54,11 +54,13 @@ from ansible_collections.hardened.iis.plugins.module_utils._paths import PathEsc
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import load_snapshot
 
 from .backup import FORMAT, MANIFEST, BackupManifest, FileEntry, RegistryEntry, is_backup_id, new_backup_id, parse_manifest, registry_type_of
-from .errors import ApplyError as ApplyError
-from .errors import PlanValidationError as PlanValidationError
+from .errors import ApplyError, PlanValidationError
 from .intent import INTENT, ControllerGone, Intent, IntentError, checkpoint, describe_holder, now_text, read_intent, remove_intent, write_intent
 from .plan import FileChange, Plan
 from .validate import validate_plan, validate_state
+
+__all__ = ["ApplyError", "PlanValidationError", "apply_to_snapshot", "read_backup", "restore_backup"]
+"""ApplyError and PlanValidationError live in ``errors.py``; callers may import them from here, as before."""
 
 BACKUPS = ".hardened-iis-backups"
 BACKUP_MANIFEST = MANIFEST

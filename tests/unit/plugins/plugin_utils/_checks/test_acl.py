@@ -41,8 +41,8 @@ def rule(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def finding(state: HostState, spec: dict[str, Any] = SPEC) -> Finding:
-    (found,) = Evaluator(state).evaluate(catalog_from_data([rule(spec)], "rules.yml").rules)
+def finding(state: HostState, spec: dict[str, Any] | None = None) -> Finding:
+    (found,) = Evaluator(state).evaluate(catalog_from_data([rule(spec if spec is not None else SPEC)], "rules.yml").rules)
     return found
 
 

@@ -39,6 +39,14 @@ def rule(rule_id: str = "t-browse", **fields: Any) -> dict[str, Any]:
     return {**base, **fields}
 
 
+def statuses(found: dict[str, tuple[str, str]]) -> set[str]:
+    return {status for status, _why in found.values()}
+
+
+def reasons(found: dict[str, tuple[str, str]]) -> list[str]:
+    return [why for _status, why in found.values()]
+
+
 def findings(state: HostState, **fields: Any) -> dict[str, tuple[str, str]]:
     rules = catalog_from_data([rule(**fields)], "t.yml").rules
     return {f.scope: (f.status, str(f.evidence.actual)) for f in Evaluator(state).evaluate(rules)}
@@ -94,20 +102,20 @@ def test_a_rule_that_does_not_apply_is_not_applicable_with_the_reason_and_is_nev
     state = load_snapshot(LAB / "web02")
     forms = [{"setting": {"section": "system.web/authentication", "attribute": "mode", "expect": {"equals": "Forms"}}}]
     found = findings(state, applies_when=forms)
-    assert found and {status for status, _ in found.values()} == {"not_applicable"}
-    assert all("system.web/authentication@mode is 'Windows' (needs: system.web/authentication@mode equals 'Forms')" in why for _, why in found.values())
+    assert found and statuses(found) == {"not_applicable"}
+    assert all("system.web/authentication@mode is 'Windows' (needs: system.web/authentication@mode equals 'Forms')" in why for why in reasons(found))
     rules = catalog_from_data([rule(applies_when=forms)], "t.yml").rules
     assert plan_host(state, rules).empty
-    assert {status for status, _ in findings(state).values()} == {"fail"}  # the same rule without applies_when
+    assert statuses(findings(state)) == {"fail"}  # the same rule without applies_when
 
 
 def test_site_roles_decide_private_site_rules_and_an_unstated_role_is_left_to_a_person() -> None:
     state = load_snapshot(LAB / "web02")
     private = [{"site_role": {"in": ["private"]}}]
-    assert {s for s, _ in findings(state, applies_when=private).values()} == {"manual"}
+    assert statuses(findings(state, applies_when=private)) == {"manual"}
     assert "hardened_iis_site_roles states no role for site 'Default Web Site'" in next(iter(findings(state, applies_when=private).values()))[1]
     state.site_roles = {"*": "public"}
-    assert {s for s, _ in findings(state, applies_when=private).values()} == {"not_applicable"}
+    assert statuses(findings(state, applies_when=private)) == {"not_applicable"}
     state.site_roles = {"*": "public", "default web site": "Private"}
     assert findings(state, applies_when=private)["Default Web Site"][0] == "fail"
     assert findings(state, applies_when=private)["Intranet"][0] == "not_applicable"
@@ -117,26 +125,26 @@ def test_site_roles_decide_private_site_rules_and_an_unstated_role_is_left_to_a_
 def test_any_of_holds_when_one_holds_is_unknown_when_one_is_unknown_and_fails_otherwise() -> None:
     state = load_snapshot(LAB / "web02")
     conditions = [{"any_of": [{"site_role": {"in": ["private"]}}, {"binding": {"protocol": "http"}}]}]
-    assert {s for s, _ in findings(state, applies_when=conditions).values()} == {"fail"}
+    assert statuses(findings(state, applies_when=conditions)) == {"fail"}
     conditions = [{"any_of": [{"site_role": {"in": ["private"]}}, {"binding": {"protocol": "https"}}]}]
-    assert {s for s, _ in findings(state, applies_when=conditions).values()} == {"manual"}
+    assert statuses(findings(state, applies_when=conditions)) == {"manual"}
     state.site_roles = {"*": "public"}
     found = findings(state, applies_when=conditions)
-    assert {s for s, _ in found.values()} == {"not_applicable"}
-    assert all("has bindings: http" in why and "role 'public'" in why for _, why in found.values())
+    assert statuses(found) == {"not_applicable"}
+    assert all("has bindings: http" in why and "role 'public'" in why for why in reasons(found))
 
 
 def test_feature_and_schema_conditions_read_the_host() -> None:
     state = load_snapshot(LAB / "web01")
     asp = [{"feature": {"name": "Web-ASP", "state": "installed"}}]
-    assert {s for s, _ in findings(state, applies_when=asp).values()} == {"fail"}
+    assert statuses(findings(state, applies_when=asp)) == {"fail"}
     unknown = [{"feature": {"name": "Web-Nonexistent", "state": "installed"}}]
-    assert {s for s, _ in findings(state, applies_when=unknown).values()} == {"manual"}
+    assert statuses(findings(state, applies_when=unknown)) == {"manual"}
     hsts = Condition.parse({"schema": {"section": "system.applicationHost/sites", "element": "siteDefaults/hsts"}}, "x")
     assert "siteDefaults/hsts" in hsts.describe({})
     assert parse_conditions([{"schema": {"section": "system.applicationHost/sites", "element": "siteDefaults/nothing"}}], "x")[0].kind == "schema"
     missing = [{"schema": {"section": "system.applicationHost/sites", "element": "siteDefaults/nothing"}}]
-    assert {s for s, _ in findings(state, applies_when=missing).values()} == {"not_applicable"}
+    assert statuses(findings(state, applies_when=missing)) == {"not_applicable"}
 
 
 # -- the plan: disruptive remediations only where their precondition holds, or opted in ---------------------
