@@ -31,7 +31,7 @@ def test_demo_prints_scores_worst_failures_and_effective_settings(tmp_path: Path
     assert result.returncode == 0, result.stdout + result.stderr
     assert {p: p.read_bytes() for p in (ROOT / "inventories" / "lab").rglob("*") if p.is_file()} == before
     assert "web01   16.8%    25   124      29         0      0    3" in result.stdout
-    assert "web01   72.5%   108    41      29         0      0    3" in result.stdout
+    assert "web01   73.8%   110    39      29         0      0    3" in result.stdout
     assert "fleet" in result.stdout
     assert "== web01: " in result.stdout and "most severe:" in result.stdout
     assert (tmp_path / "findings.json").is_file()

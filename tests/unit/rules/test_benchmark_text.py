@@ -202,7 +202,8 @@ def test_a_schedule_in_the_pool_defaults_counts_and_a_pool_without_any_condition
     edit(snapshot / APPHOST, '<add value="02:00:00" />', "")
     before = (snapshot / APPHOST).read_bytes()
     assert statuses(audit(snapshot), "app-pool-recycle-time-set") == {("app-pool-recycle-time-set", "server"): "fail"}
-    plan = plan_host(load_snapshot(snapshot), RULES)
+    # the rule alone (app-pool-request-limit-set's fix, a request limit, is one of the conditions that pass it)
+    plan = plan_host(load_snapshot(snapshot), (CATALOG.rule("app-pool-recycle-time-set"),))
     assert "app-pool-recycle-time-set" in {f.rule_id for f in plan.remaining}
     assert not apply_to_snapshot(snapshot, plan).changed
     assert (snapshot / APPHOST).read_bytes() == before
@@ -330,3 +331,38 @@ def test_forms_rules_do_not_apply_where_forms_authentication_is_not_in_effect(tm
     site_web_config(snapshot, "UseUri")  # Forms in effect for the site: its forms settings are checked and hardened
     applied = {f.rule_id: f.status for f in audit(snapshot) if f.rule_id in FORMS and f.scope == "Default Web Site"}
     assert applied == {"aspnet-forms-auth-require-ssl": "pass", "aspnet-forms-auth-use-cookies": "fail", "aspnet-forms-auth-cookie-protection-all": "pass"}
+
+
+# Section 5: PowerStig's remediation values, behind applicability (private sites) and an opt-in.
+
+CLIENT_CERTIFICATES = ("iis-client-certificates-required", "iis-private-site-tls-client-cert-ssl128")
+
+
+def test_client_certificates_are_required_on_private_sites_only_when_the_organisation_opts_in(tmp_path: Path) -> None:
+    snapshot = copy_of("web01", tmp_path)
+    state = load_snapshot(snapshot)
+    state.site_roles = {"Default Web Site": "private"}
+    rules = tuple(CATALOG.rule(r) for r in ("iis-require-ssl", *CLIENT_CERTIFICATES))
+    held = plan_host(state, rules)
+    assert {h.rule for h in held.held_back} >= set(CLIENT_CERTIFICATES)
+    assert all("needs an explicit opt-in" in h.reason for h in held.held_back if h.rule in CLIENT_CERTIFICATES)
+    opted = plan_host(state, rules, allow_disruptive=frozenset(CLIENT_CERTIFICATES))
+    assert not {h.rule for h in opted.held_back} & set(CLIENT_CERTIFICATES)
+    apply_to_snapshot(snapshot, opted)
+    after = load_snapshot(snapshot)
+    after.site_roles = state.site_roles
+    found = {(f.rule_id, f.status) for f in Evaluator(after).evaluate(rules) if f.rule_id in CLIENT_CERTIFICATES}
+    assert found == {(r, "pass") for r in CLIENT_CERTIFICATES}
+    public = load_snapshot(LAB / "web01")
+    public.site_roles = {"*": "public"}
+    assert {f.status for f in Evaluator(public).evaluate(rules) if f.rule_id in CLIENT_CERTIFICATES} == {"not_applicable"}
+
+
+def test_a_pool_without_a_request_limit_gets_the_organisations_value(tmp_path: Path) -> None:
+    snapshot = copy_of("web01", tmp_path)
+    rule = CATALOG.rule("app-pool-request-limit-set")
+    assert rule.impact == "restart" and rule.params == {"app_pool_request_limit": 35000}
+    plan = plan_host(load_snapshot(snapshot), (rule,), {rule.id: {"app_pool_request_limit": 50000}})
+    apply_to_snapshot(snapshot, plan)
+    assert 'requests="50000"' in (snapshot / APPHOST).read_text(encoding="utf-8")
+    assert statuses(audit(snapshot), rule.id) == {(rule.id, "server"): "pass"}
