@@ -187,6 +187,25 @@ else {
     $module.Warn('Get-WindowsFeature is not available; feature rules will report an error.')
 }
 
+# The certificates HTTP.sys binds to IP:port and, with SNI, to host name:port endpoints (what
+# "netsh http show sslcert" lists): a site's https binding has a certificate when its endpoint is here.
+$sslBindings = [System.Collections.Generic.List[object]]@()
+$httpParameters = 'HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters'
+foreach ($store in 'SslBindingInfo', 'SslSniBindingInfo') {
+    $storePath = Join-Path -Path $httpParameters -ChildPath $store
+    if (-not (Test-Path -LiteralPath $storePath)) {
+        continue
+    }
+    foreach ($endpoint in (Get-ChildItem -LiteralPath $storePath -ErrorAction SilentlyContinue)) {
+        $hash = (Get-ItemProperty -LiteralPath $endpoint.PSPath -Name SslCertHash -ErrorAction SilentlyContinue).SslCertHash
+        $sslBindings.Add(@{
+                endpoint = $endpoint.PSChildName
+                sni = ($store -eq 'SslSniBindingInfo')
+                certificate_hash = if ($hash) { ($hash | ForEach-Object { $_.ToString('X2') }) -join '' } else { $null }
+            })
+    }
+}
+
 $services = @{}
 foreach ($service in (Get-Service -Name 'W3SVC', 'WAS', 'WMSVC', 'MSFTPSVC', 'IISADMIN' -ErrorAction SilentlyContinue)) {
     $services[$service.Name] = @{
@@ -483,6 +502,7 @@ $module.Result.state = @{
     features = $features
     services = $services
     acls = $acls
+    ssl_bindings = $sslBindings
 }
 if ($module.Params.gather_updates) {
     $module.Result.state.updates = $updates

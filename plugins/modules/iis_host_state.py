@@ -175,6 +175,16 @@ state:
       sample:
         'C:\inetpub':
           - {identity: BUILTIN\Users, sid: S-1-5-32-545, rights: 1179817, type: allow, inheritance_flags: None, propagation_flags: None, inherited: false}
+    ssl_bindings:
+      description:
+        - The certificate bindings of HTTP.sys (what C(netsh http show sslcert) lists), read from
+          C(HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo) and C(SslSniBindingInfo).
+        - Each has C(endpoint) (C(0.0.0.0:443), C(10.20.30.40:443), or with SNI C(www.example.org:443)), C(sni) and
+          C(certificate_hash) (the certificate's SHA-1 thumbprint in hex, or null). A site's https binding has a certificate
+          when its endpoint is listed (the C(binding) condition with C(certificate), docs/rules-format.md).
+      type: list
+      elements: dict
+      sample: [{endpoint: '0.0.0.0:443', sni: false, certificate_hash: 3F2A0C1B9E8D7A6B5C4D3E2F1A0B9C8D7E6F5A4B}]
 files:
   description: The configuration files, each with its Windows path and its bytes in base64.
   returned: always

@@ -141,6 +141,7 @@ def iis_host_state(host: WindowsHost, args: dict[str, Any], check_mode: bool) ->
             probes.append({"path": candidate, "exists": kind is not None, "kind": kind})
     state = json.loads(json.dumps(host.state, default=str))
     state["acls"] = _acls(host, state.get("acls"), args["acl_paths"])
+    state["ssl_bindings"] = list(state.get("ssl_bindings") or [])  # iis_host_state.ps1 always lists them, none when HTTP.sys has none
     state["collected_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     sources: list[dict[str, Any]] = []
     if args["gather_updates"]:

@@ -780,6 +780,23 @@ class Application:
 class Binding:
     protocol: str
     binding_information: str
+    """``ip:port:host name`` (``*:443:www.example.org``; an IPv6 address in brackets)."""
+    ssl_flags: str = "0"
+    """``sslFlags``: 1 (``Sni``) the certificate is bound to the host name, 2 (``CentralCertStore``) it comes from the central store."""
+
+    @property
+    def endpoint(self) -> tuple[str, str, str]:
+        """The binding's IP address (``0.0.0.0`` for all), port and host name."""
+        rest, _colon, host = self.binding_information.rpartition(":")
+        address, _colon, port = rest.rpartition(":")
+        return ("0.0.0.0" if address in ("", "*") else address, port, host)  # noqa: S104 - how HTTP.sys names all addresses; nothing listens here
+
+    def has_flag(self, number: int, name: str) -> bool:
+        """Whether ``sslFlags`` holds a flag, written as a number (``3``) or by name (``Sni, CentralCertStore``)."""
+        flags = self.ssl_flags.strip()
+        if flags.isdigit():
+            return bool(int(flags) & number)
+        return name.casefold() in {part.strip().casefold() for part in flags.split(",")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -1108,7 +1125,10 @@ class IisConfiguration:
                 )
                 pool = app.value("applicationPool") or element.child("applicationDefaults").value("applicationPool") or defaults.value("applicationPool")
                 applications.append(Application(path=app.value("path") or "/", application_pool=pool, virtual_directories=directories))
-            bindings = tuple(Binding(b.element.value("protocol") or "", b.element.value("bindingInformation") or "") for b in element.child("bindings").entries)
+            bindings = tuple(
+                Binding(b.element.value("protocol") or "", b.element.value("bindingInformation") or "", b.element.value("sslFlags") or "0")
+                for b in element.child("bindings").entries
+            )
             result.append(Site(name=name, id=element.value("id"), applications=tuple(applications), bindings=bindings, provenance=entry.provenance))
         return result
 

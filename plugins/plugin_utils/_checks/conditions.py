@@ -9,7 +9,10 @@ scope of a host:
 
 * ``setting: {section, attribute, element?, expect}`` — an effective value at the scope
   (Forms authentication in effect, basic authentication enabled);
-* ``binding: {protocol}`` — the site has a binding of that protocol (``https``);
+* ``binding: {protocol, certificate?}`` — the site has a binding of that protocol (``https``); with
+  ``certificate: true``, one whose endpoint HTTP.sys binds a certificate to (state ``ssl_bindings``:
+  the IP:port, ``0.0.0.0:port``, or with SNI the host name:port; a central certificate store binding
+  counts), unknown when the state does not record the bindings;
 * ``site_role: {in: [..]}`` — the role the organisation states for the site
   (``hardened_iis_site_roles``: site name or glob -> role), unknown when it states none;
 * ``feature: {name, state}`` — a Windows feature ``installed`` or ``absent``;
@@ -39,13 +42,14 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._core.expect import E
 POOLS = "system.applicationHost/applicationPools"
 
 if TYPE_CHECKING:
-    from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import EffectiveElement, Site
+    from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import Binding, EffectiveElement, Site
+    from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import SslBinding
 
     from .base import Evaluation
 
 FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "setting": (("section", "attribute", "expect"), ("element",)),
-    "binding": (("protocol",), ()),
+    "binding": (("protocol",), ("certificate",)),
     "site_role": (("in",), ()),
     "feature": (("name", "state"), ()),
     "schema": (("section", "element"), ()),
@@ -98,6 +102,8 @@ class Condition:
             return Expectation.parse(spec["expect"], where)
         if kind == "site_role" and (not isinstance(spec["in"], list) or not spec["in"]):
             raise CatalogError(f"{where}: 'in' must be a non-empty list of roles")
+        if kind == "binding" and not isinstance(spec.get("certificate", False), bool):
+            raise CatalogError(f"{where}: certificate must be true or false")
         if kind == "feature" and spec["state"] not in FEATURE_STATES:
             raise CatalogError(f"{where}: state must be one of {', '.join(FEATURE_STATES)}")
         return None
@@ -112,7 +118,7 @@ class Condition:
         if self.kind == "pool" and self.expect is not None:
             return f"the application pool's {spec['attribute']} {self.expect.describe(params)}"
         if self.kind == "binding":
-            return f"the site has an {spec['protocol']} binding"
+            return f"the site has an {spec['protocol']} binding" + (" with a certificate (HTTP.sys)" if spec.get("certificate") else "")
         if self.kind == "site_role":
             return f"the site's role (hardened_iis_site_roles) is {' or '.join(map(str, spec['in']))}"
         if self.kind == "feature":
@@ -150,8 +156,19 @@ class Condition:
     def _binding(self, at: Evaluation) -> Outcome:
         protocol = str(self.spec["protocol"]).casefold()
         sites = [at.site] if at.site is not None else at.sites()
-        holds = any(binding.protocol.casefold() == protocol for site in sites for binding in site.bindings)
-        return Outcome(holds, "; ".join(_bindings_of(site) for site in sites) or "no sites")
+        found = "; ".join(_bindings_of(site) for site in sites) or "no sites"
+        matching = [(site, binding) for site in sites for binding in site.bindings if binding.protocol.casefold() == protocol]
+        if not matching or not self.spec.get("certificate"):
+            return Outcome(bool(matching), found)
+        bound = at.state.ssl_bindings
+        if bound is None:
+            return Outcome(None, f"{found}; the host state does not record HTTP.sys's certificate bindings (ssl_bindings)")
+        for site, binding in matching:
+            certificate = certificate_of(binding, bound)
+            if certificate is not None:
+                return Outcome(True, f"site {site.name!r} binding {binding.binding_information} has a certificate ({certificate})")
+        endpoints = ", ".join(binding.binding_information for _site, binding in matching)
+        return Outcome(False, f"{found}; HTTP.sys binds no certificate to {endpoints}")
 
     def _site_role(self, at: Evaluation) -> Outcome:
         if at.site is None:
@@ -228,6 +245,22 @@ def role_of(site: str, roles: dict[str, str]) -> str | None:
         if fnmatch.fnmatchcase(site.casefold(), pattern.casefold()):
             return role
     return None
+
+
+def certificate_of(binding: Binding, bound: tuple[SslBinding, ...]) -> str | None:
+    """Where the certificate of an https binding comes from, or None: HTTP.sys's binding for its endpoint
+    (the host name with SNI, else its IP address or all addresses), or the central certificate store."""
+    if binding.has_flag(2, "CentralCertStore"):
+        return "the central certificate store"
+    address, port, host = binding.endpoint
+    if binding.has_flag(1, "Sni"):
+        wanted = {f"{host}:{port}".casefold()}
+        candidates = [b for b in bound if b.sni]
+    else:
+        wanted = {f"{address}:{port}".casefold(), f"0.0.0.0:{port}", f"[::]:{port}"}
+        candidates = [b for b in bound if not b.sni]
+    hit = next((b for b in candidates if b.endpoint.casefold() in wanted and b.certificate_hash), None)
+    return f"HTTP.sys {hit.endpoint}, thumbprint {hit.certificate_hash}" if hit is not None else None
 
 
 def _target(spec: dict[str, Any]) -> str:

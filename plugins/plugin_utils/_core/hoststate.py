@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,38 @@ STATE_KEYS = (
     "listening_ports",
     "present_paths",
     "acls",
+    "ssl_bindings",
 )
 FEATURE_STATES = ("installed", "absent")
+
+
+@dataclass(frozen=True)
+class SslBinding:
+    """A certificate HTTP.sys binds to an endpoint (state ``ssl_bindings``): ``0.0.0.0:443``, or with SNI ``host:443``."""
+
+    endpoint: str
+    sni: bool
+    certificate_hash: str | None
+
+
+def parse_ssl_bindings(data: Any, source: str) -> tuple[SslBinding, ...] | None:
+    """The state's ``ssl_bindings`` (None when the state does not record them: an older snapshot or gather)."""
+    if data is None:
+        return None
+    if not isinstance(data, list):
+        raise HostStateError(f"{source}: ssl_bindings must be a list, not {type(data).__name__}")
+    found = []
+    for number, item in enumerate(data):
+        where = f"{source}: ssl_bindings[{number}]"
+        if not isinstance(item, dict) or not isinstance(item.get("endpoint"), str) or not item["endpoint"].strip():
+            raise HostStateError(f"{where} must be a mapping with an endpoint (ip:port or host:port)")
+        if not isinstance(item.get("sni", False), bool):
+            raise HostStateError(f"{where}.sni must be true or false")
+        thumbprint = item.get("certificate_hash")
+        if thumbprint is not None and not (isinstance(thumbprint, str) and re.fullmatch(r"[0-9A-Fa-f]{40,128}", thumbprint)):
+            raise HostStateError(f"{where}.certificate_hash must be a hex thumbprint or null")
+        found.append(SslBinding(item["endpoint"].strip(), bool(item.get("sni", False)), thumbprint))
+    return tuple(found)
 
 
 def _fold_keys(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +107,8 @@ class HostState:
     reported_name: str | None = None
     """The computer name the host reported (state ``host``): a fact, never the host's key, which
     is always the inventory name (``name``)."""
+    ssl_bindings: tuple[SslBinding, ...] | None = None
+    """HTTP.sys's certificate bindings (state ``ssl_bindings``); None when the state does not record them."""
     site_roles: dict[str, str] = field(default_factory=dict)
     """The role the organisation states for each site (``hardened_iis_site_roles``: name or glob -> role,
     e.g. ``private``), an inventory fact the rules' ``site_role`` conditions read; never from the host."""
@@ -215,6 +248,7 @@ def state_from_document(document: Any, files: FileSource, source: str, default_n
         updates=list(updates),
         defender=defender,
         acls=parse_acls(data.get("acls"), source),
+        ssl_bindings=parse_ssl_bindings(data.get("ssl_bindings"), source),
         source=source,
     )
 

@@ -16,6 +16,7 @@ from standin.host import WindowsHost
 from standin.modules import run_module
 
 from ansible_collections.hardened.iis.plugins.action.audit import ActionModule
+from ansible_collections.hardened.iis.plugins.action.harden import ActionModule as Harden
 
 from .conftest import LAB, Runner
 
@@ -82,3 +83,19 @@ def test_the_gather_returns_the_acls_the_rules_read_and_the_live_audit_judges_th
         "fail",
         "not allowed: Everyone (S-1-1-0): Modify, Synchronize (this folder, subfolders, files)",
     )
+
+
+def test_the_gather_returns_http_sys_certificate_bindings_and_harden_reads_them_live(standin: Standin) -> None:
+    """web01's https binding has HTTP.sys's certificate: requiring SSL is planned there; without it, held back."""
+    runner, root = standin("web01")
+    gathered = run_module(WindowsHost(root), "hardened.iis.iis_host_state", {})
+    assert gathered["state"]["ssl_bindings"] == [
+        {"endpoint": "0.0.0.0:443", "sni": False, "certificate_hash": "8F2C4A1E6B3D9F07A5C2E8B1D4F6A3C9E7B0D2F5"}
+    ]
+    live = runner.run(Harden, {"rules": ["iis-require-ssl"]}, check_mode=True, host="web01", hardened_iis_site_roles={"*": "private"})
+    assert live["target"] == "live" and live["held_back"] == [] and live["plan"]["fixes"]
+    state = (root / "state.yml").read_text(encoding="utf-8")
+    (root / "state.yml").write_text(state[: state.index("# HTTP.sys's certificate bindings")], encoding="utf-8")
+    held = runner.run(Harden, {"rules": ["iis-require-ssl"]}, check_mode=True, host="web01", hardened_iis_site_roles={"*": "private"})
+    assert held["plan"]["fixes"] == [] and {h["rule"] for h in held["held_back"]} == {"iis-require-ssl"}
+    assert all("HTTP.sys binds no certificate to *:443:" in h["reason"] for h in held["held_back"])

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.hardened.iis.plugins.module_utils._iisconfig.effective import Binding
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import Evaluator
-from ansible_collections.hardened.iis.plugins.plugin_utils._checks.conditions import Condition, parse_conditions, role_of
+from ansible_collections.hardened.iis.plugins.plugin_utils._checks.conditions import Condition, certificate_of, parse_conditions, role_of
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import catalog_from_data, load_catalog
-from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import CatalogError
-from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import HostState, load_snapshot
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import CatalogError, HostStateError
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.hoststate import HostState, load_snapshot, parse_ssl_bindings
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import plan_host
 
 ROOT = Path(__file__).resolve().parents[5]
@@ -217,3 +218,53 @@ def test_what_a_precondition_found_never_shows_a_secret(tmp_path: Path) -> None:
     assert [h.rule for h in plan.held_back] == ["aspnet-machine-key-validation-sha2"]
     shown = str([h.as_dict() for h in plan.held_back]) + str([f.remediation for f in plan.expected])
     assert "Planted-ValKey-0001" not in shown and "validationKey is '[redacted]'" in shown
+
+
+# -- https bindings with a certificate: HTTP.sys's bindings (state ssl_bindings) ------------------------------
+
+CERTIFICATE = [{"binding": {"protocol": "https", "certificate": True}}]
+
+
+def with_ssl_bindings(host: str, bindings: list[dict[str, Any]] | None) -> HostState:
+    state = load_snapshot(LAB / host)
+    state.ssl_bindings = parse_ssl_bindings(bindings, "t")
+    return state
+
+
+@pytest.mark.parametrize(
+    ("host", "bindings", "status"),
+    [
+        ("web01", [{"endpoint": "0.0.0.0:443", "certificate_hash": "AB" * 20}], "fail"),  # *:443: takes the all-addresses binding
+        ("web01", [{"endpoint": "0.0.0.0:8443", "certificate_hash": "AB" * 20}], "not_applicable"),  # another port
+        ("web01", [{"endpoint": "0.0.0.0:443", "certificate_hash": None}], "not_applicable"),  # no certificate on it
+        ("web01", None, "manual"),  # not recorded: a person decides
+        ("web03", [{"endpoint": "www.example.org:443", "sni": True, "certificate_hash": "CD" * 20}], "pass"),  # SNI: the host name
+        ("web03", [{"endpoint": "10.20.30.40:443", "certificate_hash": "CD" * 20}], "not_applicable"),  # sslFlags=1: IP bindings do not serve it
+    ],
+)
+def test_an_https_binding_has_a_certificate_where_http_sys_binds_one_to_its_endpoint(host: str, bindings: list[dict[str, Any]] | None, status: str) -> None:
+    found = findings(with_ssl_bindings(host, bindings), applies_when=CERTIFICATE)
+    assert statuses({scope: result for scope, result in found.items() if scope == "Default Web Site"}) == {status}
+
+
+def test_the_central_certificate_store_counts_as_a_certificate() -> None:
+    binding = Binding("https", "*:443:shop.example.org", "3")
+    assert binding.endpoint == ("0.0.0.0", "443", "shop.example.org") and binding.has_flag(1, "Sni")
+    assert certificate_of(binding, ()) == "the central certificate store"
+    assert Binding("https", "[::1]:443:", "Sni").endpoint == ("[::1]", "443", "") and Binding("https", "", "Sni, CentralCertStore").has_flag(
+        2, "CentralCertStore"
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"endpoint": "0.0.0.0:443"}, "ssl_bindings must be a list"),
+        ([{"sni": True}], r"ssl_bindings\[0\] must be a mapping with an endpoint"),
+        ([{"endpoint": "a:443", "sni": "yes"}], r"ssl_bindings\[0\]\.sni must be true or false"),
+        ([{"endpoint": "a:443", "certificate_hash": "not-hex"}], r"ssl_bindings\[0\]\.certificate_hash must be a hex thumbprint"),
+    ],
+)
+def test_bad_ssl_bindings_are_named(data: Any, message: str) -> None:
+    with pytest.raises(HostStateError, match=message):
+        parse_ssl_bindings(data, "web01/state.yml")
