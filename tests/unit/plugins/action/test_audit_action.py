@@ -89,9 +89,7 @@ def test_the_gather_returns_http_sys_certificate_bindings_and_harden_reads_them_
     """web01's https binding has HTTP.sys's certificate: requiring SSL is planned there; without it, held back."""
     runner, root = standin("web01")
     gathered = run_module(WindowsHost(root), "hardened.iis.iis_host_state", {})
-    assert gathered["state"]["ssl_bindings"] == [
-        {"endpoint": "0.0.0.0:443", "sni": False, "certificate_hash": "8F2C4A1E6B3D9F07A5C2E8B1D4F6A3C9E7B0D2F5"}
-    ]
+    assert gathered["state"]["ssl_bindings"] == [{"endpoint": "0.0.0.0:443", "sni": False, "certificate_hash": "8F2C4A1E6B3D9F07A5C2E8B1D4F6A3C9E7B0D2F5"}]
     live = runner.run(Harden, {"rules": ["iis-require-ssl"]}, check_mode=True, host="web01", hardened_iis_site_roles={"*": "private"})
     assert live["target"] == "live" and live["held_back"] == [] and live["plan"]["fixes"]
     state = (root / "state.yml").read_text(encoding="utf-8")
