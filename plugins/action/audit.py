@@ -14,6 +14,8 @@ from typing import Any
 from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate import audit_findings
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import (
     BASELINE_ARGUMENTS,
+    check_variable_names,
+    organisation_values,
     rule_exceptions,
     score_summary,
     show_secrets_of,
@@ -34,15 +36,17 @@ class ActionModule(ControllerAction):
         return f"audit of {host}"
 
     def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
+        check_variable_names(task_vars)
         target = self.target(args, task_vars, host)
         catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
         rules = catalog.select(args["rules"], args["skip_rules"])
+        values = organisation_values(args, catalog.rules)
         exceptions = rule_exceptions(args, {r.id for r in catalog.rules})
         today = today_of(args)
         site_roles = site_roles_of(args, task_vars, self._templar)
         state = target.gather(updates=False, probes=probes_of(rules))
         state.site_roles = site_roles
-        findings = audit_findings(state, rules, args["params"], exceptions, today)
+        findings = audit_findings(state, rules, values, exceptions, today)
         show_secrets = show_secrets_of(args, task_vars, self._templar)
         rows = [f.as_dict(show_secrets=show_secrets) for f in findings]
         result.update(changed=False, findings=rows, score=score_summary(findings), target=target.kind, remote_calls=target.calls)

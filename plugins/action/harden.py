@@ -14,6 +14,8 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._audit.evaluate impor
 from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import (
     BASELINE_ARGUMENTS,
     allowed_disruptive_of,
+    check_variable_names,
+    organisation_values,
     rule_exceptions,
     score_summary,
     show_secrets_of,
@@ -55,7 +57,8 @@ class ActionModule(ControllerAction):
 
     def act(self, result: dict[str, Any], task_vars: dict[str, Any], args: dict[str, Any], host: str) -> dict[str, Any]:
         show_secrets = show_secrets_of(args, task_vars, self._templar)
-        rules, exceptions, known = self._rules(args)
+        check_variable_names(task_vars)
+        rules, exceptions, known, values = self._rules(args)
         allowed = allowed_disruptive_of(args, task_vars, self._templar, known)
         site_roles = site_roles_of(args, task_vars, self._templar)
         today = datetime.date.today()
@@ -65,7 +68,7 @@ class ActionModule(ControllerAction):
         with target.session():
             state = target.gather(updates=False, probes=probes_of(rules))
             state.site_roles = site_roles
-            plan = plan_host(state, rules, args["params"], exceptions, today, allow_disruptive=allowed)
+            plan = plan_host(state, rules, values, exceptions, today, allow_disruptive=allowed)
             originals = {c.path: state.files.read(c.path) for c in plan.files}
             if target.kind != SnapshotTarget.kind:
                 # The live host validates again after writing; the controller validates the planned state first, in
@@ -77,7 +80,7 @@ class ActionModule(ControllerAction):
             if applied.changed and not check_mode:
                 verified = target.gather(updates=False, probes=probes_of(rules))
                 verified.site_roles = site_roles
-                after = audit_findings(verified, rules, args["params"], exceptions, today)
+                after = audit_findings(verified, rules, values, exceptions, today)
         result.update(
             changed=not plan.empty,
             plan=plan.as_dict(originals, show_secrets=show_secrets),
@@ -104,8 +107,9 @@ class ActionModule(ControllerAction):
         return result
 
     @staticmethod
-    def _rules(args: dict[str, Any]) -> tuple[tuple[Rule, ...], list[RuleException], set[str]]:
-        """The rules to make pass (the catalog's chosen by id and tag, and ``extra_rules``), the exceptions to them, and every known rule id."""
+    def _rules(args: dict[str, Any]) -> tuple[tuple[Rule, ...], list[RuleException], set[str], dict[str, dict[str, Any]]]:
+        """The rules to make pass (the catalog's chosen by id and tag, and ``extra_rules``), the exceptions to them, every
+        known rule id, and the organisation's values checked against the rules' parameters."""
         catalog = load_catalog(args["catalog"] or DEFAULT_CATALOG)
         rules = catalog.select(args["rules"], args["skip_rules"])
         if args["rule_tags"]:
@@ -121,7 +125,8 @@ class ActionModule(ControllerAction):
                 raise CatalogError(f"extra_rules: id(s) already in the catalog: {', '.join(clash)}")
             rules = rules + extra
         known = {r.id for r in catalog.rules} | {r.id for r in rules}
-        return rules, rule_exceptions(args, known), known
+        values = organisation_values(args, {r.id: r for r in (*catalog.rules, *rules)}.values())
+        return rules, rule_exceptions(args, known), known, values
 
     @staticmethod
     def _diff(plan: Plan, originals: dict[str, bytes | None], *, show_secrets: bool = False) -> list[dict[str, str]]:

@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import Rule
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import ArgumentError, CatalogError
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import Finding, RuleException, score
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.params import checked_overrides, nearest
 
 SHOW_SECRETS_VARIABLE = "hardened_iis_show_secrets"
 """The host variable that turns redaction of secrets off (``show_secrets``'s default)."""
@@ -20,6 +23,55 @@ SITE_ROLES_VARIABLE = "hardened_iis_site_roles"
 """The host variable stating each site's role (``site_roles``'s default)."""
 ALLOW_DISRUPTIVE_VARIABLE = "hardened_iis_allow_disruptive"
 """The host variable naming rules whose disruptive remediation harden may make (``allow_disruptive``'s default)."""
+
+KNOWN_VARIABLES = frozenset(
+    {
+        # policy and targets (README, docs/host-state.md, docs/rules-format.md)
+        "hardened_iis_params",
+        "hardened_iis_exceptions",
+        "hardened_iis_skip_rules",
+        "hardened_iis_catalog",
+        "hardened_iis_site_roles",
+        "hardened_iis_allow_disruptive",
+        "hardened_iis_show_secrets",
+        "hardened_iis_snapshot",
+        "hardened_iis_report_dir",
+        "hardened_iis_collect_dir",
+        "hardened_iis_hotpatch_enrolled",
+        # which hosts a playbook runs on
+        "hardened_iis_audit_hosts",
+        "hardened_iis_harden_hosts",
+        "hardened_iis_patch_hosts",
+        "hardened_iis_integrity_hosts",
+        "hardened_iis_collect_hosts",
+        # patches, approvals, integrity (docs/hotfix-compliance.md, docs/rollout.md, docs/integrity.md)
+        "hardened_iis_cvrf_dir",
+        "hardened_iis_cvrf_cache_dir",
+        "hardened_iis_patch_policy",
+        "hardened_iis_patch_deferrals",
+        "hardened_iis_patch_today",
+        "hardened_iis_approved_manifest",
+        "hardened_iis_approval_group",
+        "hardened_iis_approval_path",
+        "hardened_iis_approval_compliance",
+        "hardened_iis_integrity_rebaseline",
+        "hardened_iis_integrity_reason",
+        # set by the collection's playbooks (registered results and facts)
+        "hardened_iis_audit",
+        "hardened_iis_audit_sample",
+        "hardened_iis_harden",
+        "hardened_iis_combined",
+        "hardened_iis_patch",
+        "hardened_iis_patch_table",
+        "hardened_iis_patch_summary",
+        "hardened_iis_patch_csv",
+        # the Windows stand-in of the tests (docs/testing.md)
+        "hardened_iis_standin",
+        "hardened_iis_standin_root",
+        "hardened_iis_standin_unreachable",
+    }
+)
+"""Every ``hardened_iis_*`` variable the collection reads or sets: any other is a misspelling (``check_variable_names``)."""
 
 BASELINE_ARGUMENTS: dict[str, Any] = {
     "snapshot": {"type": "path"},
@@ -65,6 +117,15 @@ def show_secrets_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Te
     return bool(boolean(templar.template(task_vars[SHOW_SECRETS_VARIABLE]), strict=False))
 
 
+def check_variable_names(task_vars: dict[str, Any]) -> None:
+    """Refuse a ``hardened_iis_*`` variable the collection does not know (``excepttions`` for ``exceptions``): it would be
+    silently ignored, and the policy it meant to state with it. The error names the nearest known variable."""
+    unknown = sorted(name for name in task_vars if name.startswith("hardened_iis_") and name not in KNOWN_VARIABLES)
+    if unknown:
+        named = "; ".join(f"{name}{nearest(name, sorted(KNOWN_VARIABLES))}" for name in unknown)
+        raise ArgumentError(f"unknown variable(s): {named}; a hardened_iis_ variable the collection does not read would be ignored, so it is refused")
+
+
 def site_roles_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Templar) -> dict[str, str]:
     """Each site's role (name or glob -> role): the option, else the host variable (templated), else none stated."""
     roles = args.get("site_roles")
@@ -105,15 +166,18 @@ def today_of(args: dict[str, Any]) -> datetime.date:
 
 
 def rule_exceptions(args: dict[str, Any], known_rules: set[str]) -> list[RuleException]:
-    """The parsed ``exceptions``, once ``params`` and ``exceptions`` are found to name only known rules."""
-    unknown = sorted(set(args["params"]) - known_rules)
-    if unknown:
-        raise CatalogError(f"params: unknown rule id(s) {', '.join(unknown)}")
+    """The parsed ``exceptions``, once they are found to name only known rules."""
     exceptions = [RuleException.parse(e, f"exceptions[{i}]") for i, e in enumerate(args["exceptions"])]
     unknown = sorted({e.rule for e in exceptions} - known_rules)
     if unknown:
         raise CatalogError(f"exceptions: unknown rule id(s) {', '.join(unknown)}")
     return exceptions
+
+
+def organisation_values(args: dict[str, Any], rules: Iterable[Rule]) -> dict[str, dict[str, Any]]:
+    """``params`` (the organisation's values, ``hardened_iis_params``) checked against each rule's declared
+    parameters and converted (``"2048"`` -> 2048); anything else stops the task before any host changes."""
+    return checked_overrides(args.get("params"), {rule.id: rule.param_specs for rule in rules}, "params (hardened_iis_params)")
 
 
 def score_summary(findings: list[Finding]) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .configfile import Step, is_meta_attribute, parse_element_path, path_key, split_path
-from .errors import ConfigError, EditError
-from .schema import CollectionSchema, ElementSchema, Schema, builtin_schema
+from .errors import ConfigError, EditError, InvalidValueError
+from .schema import AttributeSchema, CollectionSchema, ElementSchema, Schema, builtin_schema
 from .xmldoc import Element, XmlDocument, parse_document
 
 
@@ -57,6 +57,29 @@ class EditResult:
 
     def diff(self) -> str:
         return unified_diff(self.before, self.after)
+
+
+_RANGES = {"uint": (0, 2**32 - 1), "int": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1), "uint64": (0, 2**64 - 1)}
+_TIME_SPAN = re.compile(r"^-?(\d+\.)?\d{1,2}:\d{2}:\d{2}(\.\d{1,7})?$")
+
+
+def value_problem(kind: str, value: str) -> str | None:
+    """What is wrong with ``value`` for an attribute of schema type ``kind`` (None: IIS takes it).
+
+    Numbers, booleans and time spans are checked as IIS parses them; enums and flags are left alone
+    (the schema's enum values are not part of the built-in schema).
+    """
+    text = value.strip()
+    if kind in _RANGES:
+        low, high = _RANGES[kind]
+        if not re.fullmatch(r"[+-]?\d+", text) or not low <= int(text) <= high:
+            return f"a {kind} ({low} to {high})"
+    elif kind == "bool" and text.casefold() not in ("true", "false"):
+        return "a bool (true or false)"
+    elif kind == "timeSpan" and not (_TIME_SPAN.match(text) or text.isdigit() or text.casefold() == "infinite"):
+        # a schema's timeSpanFormat may be seconds or minutes (ASP.NET's sessionState timeout="20"), or Infinite
+        return "a timeSpan ([d.]hh:mm:ss, or a whole number of minutes or seconds)"
+    return None
 
 
 def unified_diff(before: XmlDocument, after: XmlDocument, context: int = 3) -> str:
@@ -117,12 +140,36 @@ class ConfigEditor:
 
     # -- public operations -------------------------------------------------------------
     def set_attribute(self, section: str, attribute: str, value: str, *, element: str = "", location: str | None = None) -> EditResult:
-        """Set ``attribute`` of the section (or of ``element`` below it) to ``value``."""
+        """Set ``attribute`` of the section (or of ``element`` below it) to ``value``.
+
+        A value the attribute's schema type does not take (``maxUrl="four thousand"``) is an InvalidValueError:
+        IIS checks every value when it loads the file and would answer HTTP 500.19.
+        """
         self._check_attribute_name(attribute)
+        self._check_value(section, element, attribute, value)
         node, missing = self.locate(section, element, location)
         if missing:
             return self._create(node, missing, {attribute: value}, f"set {attribute}={value!r} in a new {_describe(missing[0])}")
         return self._set_on(node, attribute, value)
+
+    def _check_value(self, section: str, element: str, attribute: str, value: str) -> None:
+        declared = self._attribute_schema(section, element, attribute)
+        if declared is None:
+            return
+        problem = value_problem(declared.type, value)
+        if problem is not None:
+            target = f"{section}/{element}" if element else section
+            raise InvalidValueError(self.document.name, f"{target}@{attribute}: {value!r} is not {problem}; IIS would refuse the file (HTTP 500.19)")
+
+    def _attribute_schema(self, section: str, element: str, attribute: str) -> AttributeSchema | None:
+        """The schema of an attribute below a section, through collection entries (``site[@name='x']/hsts``)."""
+        node = self.schema.section(section)
+        for step in parse_element_path(element) if element else ():
+            if node is None:
+                return None
+            collection = node.collection
+            node = collection.item if collection is not None and step.name in collection.add_names else node.children.get(step.name)
+        return node.attributes.get(attribute) if node is not None else None
 
     def _set_on(self, node: Element, attribute: str, value: str) -> EditResult:
         current = node.attribute(attribute)

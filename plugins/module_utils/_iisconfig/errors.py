@@ -51,3 +51,7 @@ class UnreadableScopeError(ConfigError):
 
     def __str__(self) -> str:
         return f"{super().__str__()}; IIS would answer HTTP 500.19 for URLs under {self.scope}"
+
+
+class InvalidValueError(ConfigError):
+    """A value the schema's attribute type does not take (IIS would refuse the file, HTTP 500.19): never written."""

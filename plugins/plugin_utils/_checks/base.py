@@ -13,6 +13,7 @@ finding (:meth:`CheckKind.plan`, given the :class:`Workbench` of the plan being 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -83,7 +84,7 @@ class Evaluation:
             status=status,
             scope=self.scope,
             evidence=evidence or Evidence(),
-            remediation=self.kind.remediation(rule, self.scope),
+            remediation=self.kind.remediation(rule, self.scope, self.params),
         )
 
 
@@ -159,8 +160,10 @@ class CheckKind:
         """The rule's finding at one scope of the host."""
         raise NotImplementedError(f"check kind {self.name!r} cannot be evaluated")
 
-    def remediation(self, rule: Rule, scope: str) -> str:
-        """The rule's remediation at a scope, in words (a finding's ``remediation``)."""
+    def remediation(self, rule: Rule, scope: str, params: dict[str, Any] | None = None) -> str:
+        """The rule's remediation at a scope, in words (a finding's ``remediation``), with the organisation's values (``params``)."""
+        if params is not None and params != rule.params:
+            rule = dataclasses.replace(rule, params=params)
         kind, fields = next(iter(rule.remediation.items()))
         fields = fields if isinstance(fields, dict) else {}
         if kind != self.fix:

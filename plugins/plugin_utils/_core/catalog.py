@@ -23,6 +23,7 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._checks.conditions im
 
 from .errors import CatalogError
 from .expect import Expectation
+from .params import Param, parse_params
 
 SEVERITIES = ("low", "medium", "high")
 SCOPES = ("server", "site", "application")
@@ -59,6 +60,8 @@ class Rule:
     params: dict[str, Any] = field(default_factory=dict)
     remediation: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    param_specs: dict[str, Param] = field(default_factory=dict)
+    """Each parameter's declaration (type, bounds, choices): what an organisation's value is checked against."""
     applies_when: tuple[Condition, ...] = ()
     """Where the rule applies: every condition holds at the scope (elsewhere: ``not_applicable``)."""
     impact: str | None = None
@@ -123,9 +126,7 @@ def _parse_rule(data: Any, where: str) -> Rule:
     references = data["references"]
     if not isinstance(references, dict) or not all(isinstance(v, list) for v in references.values()):
         raise CatalogError(f"{where}: references must map a benchmark to a list of ids")
-    params = data.get("params") or {}
-    if not isinstance(params, dict):
-        raise CatalogError(f"{where}: params must be a mapping")
+    param_specs = parse_params(data.get("params"), where)
     remediation = data["remediation"]
     if not isinstance(remediation, dict) or len(remediation) != 1:
         raise CatalogError(f"{where}: remediation must hold exactly one kind ({', '.join(REMEDIATIONS)})")
@@ -141,7 +142,8 @@ def _parse_rule(data: Any, where: str) -> Rule:
         check=check,
         references={str(k): [str(i) for i in v] for k, v in references.items()},
         level=str(data["level"]) if data.get("level") is not None else None,
-        params=dict(params),
+        params={name: spec.default for name, spec in param_specs.items()},
+        param_specs=param_specs,
         remediation=dict(remediation),
         tags=tuple(str(t) for t in data.get("tags") or ()),
         applies_when=applies_when,
