@@ -21,9 +21,11 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import
     show_secrets_of,
     site_roles_of,
     today_of,
+    waiver_window_of,
 )
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import DEFAULT_CATALOG, load_catalog
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import waiver_warnings
 from ansible_collections.hardened.iis.plugins.plugin_utils._target import probes_of
 
 ARGUMENT_SPEC: dict[str, Any] = {**BASELINE_ARGUMENTS, "host_state": {"type": "dict"}, "today": {"type": "str"}}
@@ -43,6 +45,7 @@ class ActionModule(ControllerAction):
         values = organisation_values(args, catalog.rules)
         exceptions = rule_exceptions(args, {r.id for r in catalog.rules})
         today = today_of(args)
+        window = waiver_window_of(args, task_vars, self._templar)
         site_roles = site_roles_of(args, task_vars, self._templar)
         state = target.gather(updates=False, probes=probes_of(rules))
         state.site_roles = site_roles
@@ -52,4 +55,6 @@ class ActionModule(ControllerAction):
         result.update(changed=False, findings=rows, score=score_summary(findings), target=target.kind, remote_calls=target.calls)
         if state.reported_name and state.reported_name.casefold() != host.casefold():
             result["reported_name"] = state.reported_name
+        for warning in waiver_warnings(exceptions, today, window):
+            result.setdefault("warnings", []).append(f"audit of {host}: {warning}")
         return result

@@ -20,11 +20,12 @@ from ansible_collections.hardened.iis.plugins.plugin_utils._baseline_args import
     score_summary,
     show_secrets_of,
     site_roles_of,
+    waiver_window_of,
 )
 from ansible_collections.hardened.iis.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.catalog import DEFAULT_CATALOG, Rule, catalog_from_data, load_catalog
 from ansible_collections.hardened.iis.plugins.plugin_utils._core.errors import CatalogError
-from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import RuleException
+from ansible_collections.hardened.iis.plugins.plugin_utils._core.findings import RuleException, waiver_warnings
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.apply import ApplyError
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.lock import DEFAULT_TIMEOUT
 from ansible_collections.hardened.iis.plugins.plugin_utils._harden.plan import ManagementSafetyError, Plan, plan_host, shown_registry_value
@@ -61,6 +62,7 @@ class ActionModule(ControllerAction):
         rules, exceptions, known, values = self._rules(args)
         allowed = allowed_disruptive_of(args, task_vars, self._templar, known)
         site_roles = site_roles_of(args, task_vars, self._templar)
+        window = waiver_window_of(args, task_vars, self._templar)
         today = datetime.date.today()
         target = self.target(args, task_vars, host)
         check_mode = bool(self._task.check_mode)
@@ -100,6 +102,8 @@ class ActionModule(ControllerAction):
                 f"harden of {host}: left {len(plan.held_back)} remediation(s) that can break a running application to a person "
                 f"({held}; see held_back, or opt in with hardened_iis_allow_disruptive)"
             )
+        for warning in [*waiver_warnings(exceptions, today, window), *reverted_waivers(plan, exceptions)]:
+            result.setdefault("warnings", []).append(f"harden of {host}: {warning}")
         for skipped in plan.skipped_files:
             result.setdefault("warnings", []).append(f"harden of {host}: left {skipped.path} alone: {skipped.reason}")
         if self._task.diff and not plan.empty:
@@ -165,3 +169,16 @@ def impact_summary(plan: Plan) -> str:
         lines.append("Left to a person (breaks-if-in-use, precondition not met, no opt-in):")
         lines.extend(f"  {h.rule} @ {h.scope}: {h.reason}" for h in plan.held_back)
     return "\n".join(lines) + "\n"
+
+
+def reverted_waivers(plan: Plan, exceptions: list[RuleException]) -> list[str]:
+    """Each fix the plan makes (in check mode too) where an expired exception accepted the deviation, naming the exception."""
+    fixed = {(f.rule, f.scope) for f in plan.fixes}
+    reverted = []
+    for finding in plan.before:
+        if finding.exception is None or not finding.exception.get("expired") or (finding.rule_id, finding.scope) not in fixed:
+            continue
+        exception = next((e for e in exceptions if e.matches(finding)), None)
+        if exception is not None:
+            reverted.append(f"reverting the deviation of {finding.rule_id} @ {finding.scope}: {exception.describe()} expired on {exception.expires}")
+    return reverted

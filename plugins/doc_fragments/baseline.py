@@ -72,4 +72,14 @@ options:
       expires:
         description: The last day the exception holds (YYYY-MM-DD).
         type: str
+      owner:
+        description: Who accepted the deviation and answers for it; shown with every warning about the exception.
+        type: str
+  waiver_warning_days:
+    description:
+      - Warn about every exception that expires within this many days, besides those that have expired (a warning per host
+        and exception, naming its rule, scope, owner, reason and expiry); P(hardened.iis.harden#module) also names each
+        expired exception whose deviation it is about to revert, in check mode too. V(0) warns only about expired ones.
+      - Defaults to the host variable C(hardened_iis_waiver_warning_days), else V(30).
+    type: int
 """

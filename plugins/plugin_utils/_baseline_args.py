@@ -34,6 +34,7 @@ KNOWN_VARIABLES = frozenset(
         "hardened_iis_site_roles",
         "hardened_iis_allow_disruptive",
         "hardened_iis_show_secrets",
+        "hardened_iis_waiver_warning_days",
         "hardened_iis_snapshot",
         "hardened_iis_report_dir",
         "hardened_iis_collect_dir",
@@ -90,8 +91,10 @@ BASELINE_ARGUMENTS: dict[str, Any] = {
             "scope": {"type": "str", "default": "*"},
             "reason": {"type": "str", "required": True},
             "expires": {"type": "str"},
+            "owner": {"type": "str"},
         },
     },
+    "waiver_warning_days": {"type": "int"},
 }
 
 
@@ -124,6 +127,17 @@ def check_variable_names(task_vars: dict[str, Any]) -> None:
     if unknown:
         named = "; ".join(f"{name}{nearest(name, sorted(KNOWN_VARIABLES))}" for name in unknown)
         raise ArgumentError(f"unknown variable(s): {named}; a hardened_iis_ variable the collection does not read would be ignored, so it is refused")
+
+
+def waiver_window_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Templar) -> int:
+    """Days ahead to warn about an exception's expiry: the option, else ``hardened_iis_waiver_warning_days``, else 30."""
+    if args.get("waiver_warning_days") is not None:
+        days: Any = args["waiver_warning_days"]
+    else:
+        days = templar.template(task_vars.get("hardened_iis_waiver_warning_days", 30))
+    if isinstance(days, bool) or not str(days).strip().isdigit():
+        raise ArgumentError(f"waiver_warning_days (hardened_iis_waiver_warning_days): a whole number of days, not {days!r}")
+    return int(str(days).strip())
 
 
 def site_roles_of(args: dict[str, Any], task_vars: dict[str, Any], templar: Templar) -> dict[str, str]:

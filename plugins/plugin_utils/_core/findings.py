@@ -72,18 +72,19 @@ class Finding:
 
 @dataclass(frozen=True)
 class RuleException:
-    """An accepted deviation: ``{rule, scope, reason, expires}`` (scope may use * globs); one that cannot be used is a CatalogError."""
+    """An accepted deviation: ``{rule, scope, reason, expires, owner}`` (scope may use * globs); one that cannot be used is a CatalogError."""
 
     rule: str
     scope: str
     reason: str
     expires: datetime.date | None
+    owner: str | None = None
 
     @classmethod
     def parse(cls, data: Any, where: str) -> RuleException:
         if not isinstance(data, dict) or not {"rule", "reason"} <= set(data):
-            raise CatalogError(f"{where}: an exception needs 'rule' and 'reason' (and may have 'scope', 'expires')")
-        unknown = set(data) - {"rule", "scope", "reason", "expires"}
+            raise CatalogError(f"{where}: an exception needs 'rule' and 'reason' (and may have 'scope', 'expires', 'owner')")
+        unknown = set(data) - {"rule", "scope", "reason", "expires", "owner"}
         if unknown:
             raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         expires = data.get("expires")
@@ -94,7 +95,8 @@ class RuleException:
                 raise CatalogError(f"{where}: expires must be a date (YYYY-MM-DD), not {data['expires']!r}") from None
         elif expires is not None and not isinstance(expires, datetime.date):
             raise CatalogError(f"{where}: expires must be a date (YYYY-MM-DD)")
-        return cls(str(data["rule"]), str(data.get("scope", "*")), str(data["reason"]), expires)
+        owner = data.get("owner")
+        return cls(str(data["rule"]), str(data.get("scope") or "*"), str(data["reason"]), expires, str(owner) if owner else None)
 
     def matches(self, finding: Finding) -> bool:
         return finding.rule_id == self.rule and fnmatch.fnmatchcase(finding.scope.casefold(), self.scope.casefold())
@@ -106,7 +108,27 @@ class RuleException:
             "reason": self.reason,
             "expires": self.expires.isoformat() if self.expires else None,
             "expired": self.expires is not None and self.expires < today,
+            "owner": self.owner,
         }
+
+    def describe(self) -> str:
+        """The exception in a warning: rule, scope, owner, reason."""
+        owner = f", owner {self.owner}" if self.owner else ""
+        return f"the exception for {self.rule} @ {self.scope} ({self.reason!r}{owner})"
+
+
+def waiver_warnings(exceptions: list[RuleException], today: datetime.date, window: int) -> list[str]:
+    """A warning for each exception that has expired (its findings fail again) or expires within ``window`` days."""
+    warnings = []
+    for exception in exceptions:
+        if exception.expires is None:
+            continue
+        left = (exception.expires - today).days
+        if left < 0:
+            warnings.append(f"{exception.describe()} expired on {exception.expires.isoformat()}: its findings fail again")
+        elif left <= window:
+            warnings.append(f"{exception.describe()} expires on {exception.expires.isoformat()}, in {left} day(s)")
+    return warnings
 
 
 def apply_exceptions(findings: list[Finding], exceptions: list[RuleException], today: datetime.date) -> None:

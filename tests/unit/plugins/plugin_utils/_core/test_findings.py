@@ -40,7 +40,8 @@ def test_an_unexpired_exception_excepts_and_an_expired_one_does_not() -> None:
     ]
     apply_exceptions(findings, exceptions, TODAY)
     assert [f.status for f in findings] == ["excepted", "fail", "fail", "pass"]
-    assert findings[0].exception == {"rule": "rule-a", "scope": "default web site/*", "reason": "approved", "expires": "2026-12-31", "expired": False}
+    expected = {"rule": "rule-a", "scope": "default web site/*", "reason": "approved", "expires": "2026-12-31", "expired": False, "owner": None}
+    assert findings[0].exception == expected
     assert findings[1].exception is not None and findings[1].exception["expired"] is True
     assert findings[2].exception is None
 
