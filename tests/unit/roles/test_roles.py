@@ -44,8 +44,9 @@ def test_every_rule_belongs_to_exactly_one_role() -> None:
     assert set(roles.values()) == set(generate_roles.ROLES)
     for role in generate_roles.ROLES:
         defaults = (ROOT / "roles" / role / "defaults" / "main.yml").read_text(encoding="utf-8")
+        switches = {line.split(":")[0] for line in defaults.splitlines() if line.endswith(": true")}
         for rule_id, owner in roles.items():
-            assert (f"  {rule_id}: true" in defaults) == (owner == role), (role, rule_id)
+            assert (generate_roles.switch(role, CATALOG.rule(rule_id)) in switches) == (owner == role), (role, rule_id)
 
 
 def lab_state(lab: Path, host: str) -> HostState:
@@ -164,3 +165,70 @@ def test_a_role_run_alone_applies_its_own_rules(tmp_path: Path) -> None:
     status = {(f.rule_id, f.scope): f.status for f in findings}
     assert status[("iis-request-high-bit-characters-denied", "Default Web Site")] == "pass"
     assert status[("tls-1-0-server-disabled", "server")] == "fail"
+
+
+def statuses_of(lab: Path, host: str) -> dict[tuple[str, str], str]:
+    return {(f.rule_id, f.scope): f.status for f in Evaluator(lab_state(lab, host)).evaluate(CATALOG.rules)}
+
+
+def test_skipping_one_rule_by_tag_applies_every_other(tmp_path: Path) -> None:
+    lab = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventories" / "lab", lab)
+    result = run(lab, "--skip-tags", "iis-directory-browsing-off", "--limit", "web01")
+    assert result.returncode == 0, result.stdout[-3000:]
+    status = statuses_of(lab, "web01")
+    assert status[("iis-directory-browsing-off", "Default Web Site/shop")] == "fail"
+    assert status[("aspnet-compilation-debug-off", "Default Web Site/shop")] == "pass"
+    assert status[("tls-1-0-server-disabled", "server")] == "pass"
+    assert status[("iis-server-header-removed", "Default Web Site")] == "pass"
+
+
+def test_a_role_tag_applies_that_role_only(tmp_path: Path) -> None:
+    lab = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventories" / "lab", lab)
+    result = run(lab, "--tags", "lockdown", "--limit", "web01")
+    assert result.returncode == 0, result.stdout[-3000:]
+    status = statuses_of(lab, "web01")
+    assert status[("aspnet-compilation-debug-off", "Default Web Site/shop")] == "pass"
+    assert status[("tls-1-0-server-disabled", "server")] == "fail"  # tls
+    assert status[("iis-server-header-removed", "Default Web Site")] == "fail"  # urlscan
+
+
+def test_one_rule_turned_off_in_group_vars_and_another_in_host_vars_leave_every_other_rule_on(tmp_path: Path) -> None:
+    lab = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventories" / "lab", lab)
+    (lab / "group_vars").mkdir()
+    (lab / "group_vars" / "lab.yml").write_text("---\nlockdown_aspnet_compilation_debug_off: false\n", encoding="utf-8")
+    (lab / "host_vars").mkdir()
+    (lab / "host_vars" / "web01.yml").write_text(
+        "---\nlockdown_iis_directory_browsing_off: false\nurlscan_iis_server_header_removed: 'false'\n", encoding="utf-8"
+    )
+    result = run(lab, "--limit", "web01,web02")
+    assert result.returncode == 0, result.stdout[-3000:]
+    web01, web02 = statuses_of(lab, "web01"), statuses_of(lab, "web02")
+    assert web01[("aspnet-compilation-debug-off", "Default Web Site/shop")] == "fail"  # group_vars
+    assert web01[("iis-directory-browsing-off", "Default Web Site/shop")] == "fail"  # host_vars
+    assert web01[("iis-server-header-removed", "Default Web Site")] == "fail"  # "false" from a string is off too
+    assert web01[("aspnet-trace-off", "Default Web Site/shop")] == "pass"  # every other rule still applied
+    assert web01[("tls-1-0-server-disabled", "server")] == "pass"
+    assert web02[("iis-server-header-removed", "Default Web Site")] == "pass"  # host_vars of web01 only
+
+
+def test_the_former_rules_mapping_is_refused_with_what_replaces_it(tmp_path: Path) -> None:
+    lab = tmp_path / "lab"
+    shutil.copytree(ROOT / "inventories" / "lab", lab)
+    result = run(lab, "--limit", "web02", "-e", '{"lockdown_rules": {"iis-require-ssl": false}}')
+    assert result.returncode != 0
+    assert "lockdown_rules is no longer read" in result.stdout and "lockdown_iis_web_content_not_on_system_drive: false" in result.stdout
+
+
+def test_ansible_doc_shows_each_roles_real_defaults() -> None:
+    doc = shutil.which("ansible-doc", path=str(Path(sys.executable).parent)) or "ansible-doc"
+    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"))
+    shown = subprocess.run([doc, "-t", "role", "--json", "hardened.iis.tls"], capture_output=True, text=True, env=environment, check=False, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    options = json.loads(shown.stdout)["hardened.iis.tls"]["entry_points"]["main"]["options"]
+    assert options["tls_reboot"]["default"] is True and options["tls_reboot_timeout"]["default"] == 600
+    assert options["tls_profile"]["default"] == "best_practices" and options["tls_backup_retention"]["default"] == 5
+    assert options["tls_tls_1_0_server_disabled"]["default"] is True
+    assert "breaks-if-in-use" in " ".join(json.loads(shown.stdout)["hardened.iis.tls"]["entry_points"]["main"]["description"])
