@@ -64,3 +64,40 @@ def test_module_defaults_for_the_baseline_group_reach_audit_and_harden(tmp_path:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "unknown rule id 'iis-request-max-urll' (did you mean 'iis-request-max-url'?)" in result.stdout
+
+
+def test_the_installed_tarball_audits_from_a_separate_project(tmp_path: Path) -> None:
+    """As a user: the tarball installed into its own collections path, run from another directory with its own inventory."""
+    galaxy = shutil.which("ansible-galaxy", path=str(BIN)) or "ansible-galaxy"
+    built = subprocess.run([galaxy, "collection", "build", "--output-path", str(tmp_path), str(ROOT)], capture_output=True, text=True, check=False, timeout=300)
+    assert built.returncode == 0, built.stderr
+    (tarball,) = tmp_path.glob("hardened-iis-*.tar.gz")
+    collections = tmp_path / "collections"
+    user = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_CONFIG=str(tmp_path / "none.cfg"))
+    installed = subprocess.run(
+        [galaxy, "collection", "install", "--no-deps", "-p", str(collections), str(tarball)], capture_output=True, text=True, env=user, check=False, timeout=300
+    )
+    assert installed.returncode == 0, installed.stderr
+    assert (collections / "ansible_collections" / "hardened" / "iis" / "LICENSE").is_file()
+    project = tmp_path / "project"
+    (project / "group_vars").mkdir(parents=True)
+    shutil.copytree(ROOT / "inventories" / "lab" / "snapshots" / "web02", project / "web02")
+    (project / "hosts.yml").write_text(
+        "all:\n  hosts:\n    web02:\n      hardened_iis_snapshot: '{{ inventory_dir }}/web02'\n"
+        "      ansible_connection: local\n      ansible_python_interpreter: '{{ ansible_playbook_python }}'\n",
+        encoding="utf-8",
+    )
+    (project / "group_vars" / "all.yml").write_text("hardened_iis_params: {iis-request-max-url: {max_url: '2048'}}\n", encoding="utf-8")
+    playbook_bin = shutil.which("ansible-playbook", path=str(BIN)) or "ansible-playbook"
+    result = subprocess.run(
+        [playbook_bin, "-i", "hosts.yml", "hardened.iis.audit", "-e", f"hardened_iis_report_dir={project / 'reports'}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=user,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    report = (project / "reports" / "findings.json").read_text(encoding="utf-8")
+    assert '"host": "web02"' in report and "lte 2048" in report
